@@ -1,0 +1,169 @@
+"""Claims of the papers, their verdicts, and the scorecard.
+
+A claim lives in ``workflow/config/claims/<experiment>.yaml`` with its source, the exact
+measure, the published value, a test with its tolerance and the rationale for it, the
+smallest scale at which it means anything (``min_scale``) and the seeds it rests on. An
+experiment's ``summarize`` writes ``results/<scale>/<experiment>/measured.json``: one entry
+per measured key, ``{"value": ..., "file": ..., "note": ...}``; the scorecard joins the two.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from replication import config as cfg
+from replication.errors import ReplicationError
+from replication.io import read_json, write_frame, write_text
+
+SCALE_RANK = {s: i for i, s in enumerate(cfg.SCALES)}
+REPRODUCED, NOT_REPRODUCED, NOT_EVALUATED = "reproduced", "not reproduced", "not evaluated"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    experiment: str
+    paper: str
+    artifact: str
+    source: str
+    claim: str
+    measure: str
+    published: Any
+    key: str
+    test: dict
+    rationale: str
+    min_scale: str
+    seeds: int
+
+    @property
+    def tolerance_text(self) -> str:
+        t = self.test
+        kind = t["kind"]
+        if kind == "within":
+            return f"± {t['tolerance']:g}"
+        if kind == "at_most":
+            return f"≤ {t['threshold']:g}"
+        if kind == "at_least":
+            return f"≥ {t['threshold']:g}"
+        if kind == "between":
+            return f"in [{t['low']:g}, {t['high']:g}]"
+        return "holds"
+
+    def passes(self, value: Any) -> bool:
+        t = self.test
+        kind = t["kind"]
+        if kind == "holds":
+            return bool(value) is True
+        value = float(value)
+        if math.isnan(value):
+            return False
+        if kind == "within":
+            return abs(value - float(self.published)) <= t["tolerance"]
+        if kind == "at_most":
+            return value <= t["threshold"]
+        if kind == "at_least":
+            return value >= t["threshold"]
+        if kind == "between":
+            return t["low"] <= value <= t["high"]
+        raise ValueError(f"unknown test kind {kind!r}")
+
+
+def load_claims(config_dir: Path = cfg.CONFIG_DIR) -> list[Claim]:
+    """Every claim of every experiment, schema-checked."""
+    claims: list[Claim] = []
+    for exp_id in cfg.experiment_ids(config_dir):
+        path = config_dir / "claims" / f"{exp_id}.yaml"
+        if not path.exists():
+            continue
+        doc = cfg.read_yaml(path) or []
+        cfg.validate(doc, "claims", str(path))
+        for entry in doc:
+            claims.append(Claim(experiment=exp_id, **entry))
+    ids = [c.id for c in claims]
+    if len(ids) != len(set(ids)):
+        raise ReplicationError(f"duplicate claim ids in {config_dir / 'claims'}")
+    return claims
+
+
+def verdict(claim: Claim, scale: str, measured: dict | None, selected: bool = True) -> tuple[str, str, Any]:
+    """(verdict, reason, reproduced value) of one claim at one scale."""
+    if not selected:
+        return NOT_EVALUATED, "experiment not selected in this build", None
+    if measured is None:
+        return NOT_EVALUATED, f"no results at scale {scale}", None
+    entry = measured.get(claim.key)
+    if entry is None or entry.get("value") is None:
+        reason = (entry or {}).get("reason", f"{claim.key} not measured")
+        return NOT_EVALUATED, reason, None
+    value = entry["value"]
+    if SCALE_RANK[scale] < SCALE_RANK[claim.min_scale]:
+        return NOT_EVALUATED, f"scale {scale} is below this claim's min_scale {claim.min_scale}", value
+    return (REPRODUCED if claim.passes(value) else NOT_REPRODUCED), entry.get("note", ""), value
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def scorecard(scale: str, selected: list[str], results_root: Path = Path("results"),
+              config_dir: Path = cfg.CONFIG_DIR) -> pd.DataFrame:
+    rows = []
+    for claim in load_claims(config_dir):
+        path = results_root / scale / claim.experiment / "measured.json"
+        chosen = claim.experiment in selected
+        measured = read_json(path) if chosen and path.exists() else None
+        result, reason, value = verdict(claim, scale, measured, chosen)
+        entry = (measured or {}).get(claim.key) or {}
+        rows.append({
+            "paper": claim.paper, "artifact": claim.artifact, "claim": claim.claim, "measure": claim.measure,
+            "published": _fmt(claim.published), "reproduced": _fmt(value), "tolerance": claim.tolerance_text,
+            "scale": scale, "verdict": result, "reason": reason, "seeds": claim.seeds,
+            "from": entry.get("file", str(path) if measured is not None else "—"),
+            "claim_id": claim.id, "rationale": claim.rationale, "source": claim.source,
+        })
+    return pd.DataFrame(rows)
+
+
+def write_scorecard(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cols = ["paper", "artifact", "claim", "measure", "published", "reproduced", "tolerance", "scale", "verdict", "from"]
+    counts = frame["verdict"].value_counts().to_dict()
+    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in (REPRODUCED, NOT_REPRODUCED, NOT_EVALUATED))
+    md = [f"# Scorecard (scale `{frame['scale'].iat[0]}`)", "", summary, "",
+          "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in frame.iterrows():
+        cells = [str(row[c]) for c in cols]
+        if row["reason"]:
+            cells[cols.index("verdict")] += f" ({row['reason']})"
+        md.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    md += ["", "## Tolerance rationales", ""]
+    md += [f"- **{r.claim_id}** ({r.source}): {r.rationale}" for r in frame.itertuples()]
+    paths = [out_dir / "scorecard.md", out_dir / "scorecard.html", out_dir / "scorecard.csv"]
+    write_text(paths[0], "\n".join(md) + "\n")
+    colour = {REPRODUCED: "#d4edda", NOT_REPRODUCED: "#f8d7da", NOT_EVALUATED: "#eeeeee"}
+    body = "".join(
+        "<tr style='background:{}'>{}</tr>".format(
+            colour[row["verdict"]],
+            "".join(f"<td title='{html.escape(str(row['rationale']))}'>{html.escape(str(row[c]))}"
+                    + (f"<br><small>{html.escape(row['reason'])}</small>" if c == "verdict" and row["reason"] else "")
+                    + "</td>" for c in cols))
+        for _, row in frame.iterrows())
+    write_text(paths[1], "<!doctype html><meta charset='utf-8'><title>Scorecard</title>"
+               "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}"
+               "table{border-collapse:collapse}</style>"
+               f"<h1>Scorecard (scale {html.escape(frame['scale'].iat[0])})</h1><p>{html.escape(summary)}</p>"
+               "<table><tr>" + "".join(f"<th>{c}</th>" for c in cols) + f"</tr>{body}</table>")
+    write_frame(paths[2], frame)
+    return paths

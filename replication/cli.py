@@ -1,0 +1,119 @@
+"""``replicate``: the command line every Snakemake rule calls.
+
+    replicate run EXPERIMENT RUN --scale S      train/evaluate one run
+    replicate summarize EXPERIMENT --scale S    measured values for the claims
+    replicate notebook ARTIFACT --scale S       execute one report notebook (jupytext + papermill)
+    replicate scorecard --scale S               reports/<scale>/scorecard.{md,html,csv}
+    replicate manifest --scale S                the reports/all manifest
+    replicate fetch DATASET                     download/verify/pack a dataset
+    replicate list [--scale S]                  experiments, runs and artifacts
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from replication.errors import ReplicationError
+
+
+def _add_scale(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scale", default="paper", help="smoke | small | paper (default: paper)")
+    p.add_argument("--extra-deltas", default=None, help="YAML of extra setting deltas (tests, exploration)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="replicate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="train/evaluate one run of an experiment")
+    p.add_argument("experiment")
+    p.add_argument("run")
+    _add_scale(p)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--results", default="results", type=Path)
+
+    p = sub.add_parser("summarize", help="collect an experiment's measured values")
+    p.add_argument("experiment")
+    _add_scale(p)
+    p.add_argument("--results", default="results", type=Path)
+
+    p = sub.add_parser("notebook", help="execute a report notebook")
+    p.add_argument("artifact", help="e.g. wgan/fig1")
+    _add_scale(p)
+    p.add_argument("--results", default="results")
+    p.add_argument("--reports", default="reports")
+
+    p = sub.add_parser("scorecard", help="write the scorecard")
+    _add_scale(p)
+    p.add_argument("--experiments", default="all", help="'all' or comma-separated ids")
+    p.add_argument("--results", default="results", type=Path)
+    p.add_argument("--out", default=None, type=Path, help="default reports/<scale>")
+
+    p = sub.add_parser("manifest", help="write the reports/all manifest")
+    _add_scale(p)
+    p.add_argument("--experiments", default="all")
+    p.add_argument("--reports", default="reports", type=Path)
+    p.add_argument("--out", default=Path("reports/all"), type=Path)
+
+    p = sub.add_parser("fetch", help="download (where allowed), verify and pack a dataset")
+    p.add_argument("dataset")
+    p.add_argument("--root", default=None, help="data root (default: $REPLICATION_DATA or ./data)")
+
+    p = sub.add_parser("list", help="experiments, their runs and artifacts")
+    _add_scale(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ReplicationError as err:
+        print(f"replicate: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("replicate: interrupted (state is kept; rerun to resume)", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from replication import config as cfg
+
+    if hasattr(args, "scale"):
+        cfg.check_scale(args.scale)
+    if args.command == "run":
+        from replication.experiments import execute_run
+        print(execute_run(args.experiment, args.run, args.scale, args.device, args.threads, args.results, args.extra_deltas))
+    elif args.command == "summarize":
+        from replication.experiments import execute_summary
+        print(execute_summary(args.experiment, args.scale, args.results, args.extra_deltas))
+    elif args.command == "notebook":
+        from replication.report import run_notebook
+        print(run_notebook(args.artifact, args.scale, args.results, args.reports))
+    elif args.command == "scorecard":
+        from replication.claims import scorecard, write_scorecard
+        selected = cfg.selected_experiments(args.experiments)
+        frame = scorecard(args.scale, selected, args.results)
+        for path in write_scorecard(frame, args.out or Path("reports") / args.scale):
+            print(path)
+    elif args.command == "manifest":
+        from replication.report import write_manifest
+        print(write_manifest(args.scale, cfg.selected_experiments(args.experiments), args.reports, args.out))
+    elif args.command == "fetch":
+        from replication import data
+        print(data.fetch(args.dataset, args.root))
+    elif args.command == "list":
+        from replication.experiments import run_ids
+        for exp_id in cfg.experiment_ids():
+            doc = cfg.paper_file(exp_id)
+            print(f"{exp_id}: {doc['title']}")
+            print(f"  artifacts: {', '.join(doc['artifacts'])}")
+            print(f"  runs at {args.scale}: {', '.join(run_ids(exp_id, args.scale, args.extra_deltas))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

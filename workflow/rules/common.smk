@@ -1,0 +1,59 @@
+# Configuration, validation and the helpers every rule file uses (no rule logic here).
+
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from replication import config as cfg
+from replication import report
+from replication.errors import ReplicationError
+from replication.experiments import run_ids
+
+validate(config, "../schemas/config.schema.yaml")
+
+try:
+    SCALE = cfg.check_scale(config["scale"])
+    SELECTED = cfg.selected_experiments(config["experiments"])
+    EXTRA = config.get("extra_deltas") or None
+    RUNS = {exp: run_ids(exp, SCALE, EXTRA) for exp in SELECTED}
+except ReplicationError as err:
+    raise WorkflowError(str(err)) from None
+
+# The interpreter running Snakemake has the package: no reliance on an activated venv.
+REPLICATE = f"{sys.executable} -m replication.cli"
+DATA_ROOT = os.environ.get("REPLICATION_DATA", config["data_root"])
+EXTRA_ARG = f"--extra-deltas {EXTRA}" if EXTRA else ""
+ALL_EXPERIMENTS = cfg.experiment_ids()
+ARTIFACT_OF = {report.notebook_name(a): a for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}
+EXPERIMENT_OF = {report.notebook_name(a): exp for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}
+
+
+wildcard_constraints:
+    scale="smoke|small|paper",
+    experiment="|".join(ALL_EXPERIMENTS),
+    run="[A-Za-z0-9_.-]+",
+    notebook="|".join(ARTIFACT_OF) or "none",
+
+
+def experiment_threads(wildcards):
+    return cfg.paper_file(wildcards.experiment)["threads"]
+
+
+def experiment_gpu(wildcards):
+    return int(cfg.paper_file(wildcards.experiment)["gpu"])
+
+
+def run_results(wildcards):
+    return expand("results/{scale}/{experiment}/{run}/result.json", scale=wildcards.scale,
+                  experiment=wildcards.experiment, run=RUNS[wildcards.experiment])
+
+
+def measured(scale, experiments):
+    return expand("results/{scale}/{experiment}/measured.json", scale=scale, experiment=experiments)
+
+
+def notebooks(scale):
+    names = [report.notebook_name(a) for a in report.artifacts(SELECTED)]
+    return expand("reports/{scale}/notebooks/{notebook}.ipynb", scale=scale, notebook=names)
