@@ -47,7 +47,11 @@ def validate(obj: Any, schema: str, where: str) -> None:
         jsonschema.validate(obj, _schema(schema))
     except jsonschema.ValidationError as err:
         path = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise ReplicationError(f"{where}: {path}: {err.message}") from None
+        message = err.message
+        if err.validator == "additionalProperties":
+            unknown = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            message = f"unknown key {', '.join(map(repr, unknown))}; valid keys: {', '.join(err.schema.get('properties', {}))}"
+        raise ReplicationError(f"{where}: {path}: {message}") from None
 
 
 def experiment_ids(config_dir: Path = CONFIG_DIR) -> list[str]:

@@ -25,6 +25,7 @@ from replication import objectives as obj
 from replication.data.batches import BatchSource
 from replication.io import load_torch, save_torch
 from replication.runtime import rng_state, set_rng_state
+from replication.train.convergence import Plateau
 from replication.train.metric_log import MetricLog
 from replication.train.schedule import CriticSchedule
 
@@ -62,7 +63,8 @@ class AdversarialTrainer:
     def __init__(self, generator: nn.Module, critic: nn.Module, opt_g: torch.optim.Optimizer | None,
                  opt_d: torch.optim.Optimizer, real: BatchSource, noise: BatchSource,
                  settings: AdversarialSettings, state_dir: Path, probes: dict[str, Probe] | None = None,
-                 on_iteration: Callable[[int], None] | None = None, progress: str = "train"):
+                 on_iteration: Callable[[int], None] | None = None, progress: str = "train",
+                 stop: Plateau | None = None):
         self.generator, self.critic, self.opt_g, self.opt_d = generator, critic, opt_g, opt_d
         self.real, self.noise, self.settings = real, noise, settings
         self.state_dir = Path(state_dir)
@@ -71,6 +73,7 @@ class AdversarialTrainer:
         self.probes = probes or {}
         self.on_iteration = on_iteration
         self.progress = progress
+        self.stop = stop  # optional convergence criterion, checked on each flush
         self.step = 0  # generator iterations completed
         self._critic_params = [p for p in critic.parameters()]
         columns = ["critic_loss", "divergence", "gradient_penalty", "generator_loss", "critic_steps", *self.probes]
@@ -125,10 +128,16 @@ class AdversarialTrainer:
             "real": self.real.state_dict(),
             "noise": self.noise.state_dict(),
             "rng": rng_state(),
+            "stop": self.stop.state_dict() if self.stop is not None else None,
         }
 
+    def flush(self) -> bool:
+        """Write buffered metrics; True if the convergence criterion says stop."""
+        rows = self.log.flush()
+        return self.stop is not None and self.stop.update(rows)
+
     def save_checkpoint(self) -> None:
-        self.log.flush()  # rows up to self.step are on disk before the checkpoint claims them
+        self.flush()  # rows up to self.step are on disk before the checkpoint claims them
         save_torch(self.checkpoint_path, self.state_dict())
 
     def resume(self) -> bool:
@@ -144,20 +153,24 @@ class AdversarialTrainer:
         self.real.load_state_dict(state["real"])
         self.noise.load_state_dict(state["noise"])
         set_rng_state(state["rng"])
+        if self.stop is not None:
+            self.stop.load_state_dict(state["stop"])
         self.step = state["step"]
         self.log.truncate(self.step - 1)
         return True
 
     # -- the loop ---------------------------------------------------------------------
     def fit(self) -> Path:
-        """Train to ``settings.iterations`` (resuming if a checkpoint exists); returns the
-        path of the complete metric log in the state folder."""
+        """Train to ``settings.iterations``, or until the convergence criterion holds (checked
+        every ``log_every`` iterations), resuming from a checkpoint if one exists. Returns
+        the path of the complete metric log in the state folder."""
         s = self.settings
         self.resume()
         zero = torch.zeros(())
         bar = tqdm(total=s.iterations, initial=self.step, desc=self.progress, unit="it",
                    mininterval=1.0 if sys.stderr.isatty() else 30.0, dynamic_ncols=True)
-        while self.step < s.iterations:
+        done = self.stop is not None and self.stop.converged_at is not None
+        while self.step < s.iterations and not done:
             it = self.step
             n_steps = s.schedule.steps(it)
             for _ in range(n_steps):
@@ -169,10 +182,10 @@ class AdversarialTrainer:
             if self.on_iteration is not None:
                 self.on_iteration(self.step)
             if self.step % s.log_every == 0:
-                self.log.flush()
-            if self.step % s.checkpoint_every == 0 or self.step == s.iterations:
+                done = self.flush()
+            if self.step % s.checkpoint_every == 0 or self.step == s.iterations or done:
                 self.save_checkpoint()
             bar.update(1)
         bar.close()
-        self.log.flush()
+        self.flush()
         return self.log.path

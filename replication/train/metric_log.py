@@ -23,19 +23,22 @@ class MetricLog:
         self.pending_steps.append(step)
         self.pending_values.append(torch.stack([v.to(row[0].device) for v in row]))
 
-    def flush(self) -> None:
+    def flush(self) -> list[dict]:
+        """Append pending rows to the CSV; return them as dicts (for convergence checks)."""
         if not self.pending_steps:
-            return
+            return []
         block = torch.stack(self.pending_values).cpu().tolist()  # one device->host copy per block
         new = not self.path.exists()
         with open(self.path, "a", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = csv.writer(handle, lineterminator="\n")
             if new:
                 writer.writerow(self.columns)
             for step, values in zip(self.pending_steps, block):
                 writer.writerow([step, *(repr(float(v)) for v in values)])
             handle.flush()
+        rows = [dict(zip(self.columns, [step, *values])) for step, values in zip(self.pending_steps, block)]
         self.pending_steps, self.pending_values = [], []
+        return rows
 
     def truncate(self, last_step: int) -> None:
         """Drop rows written after the checkpoint we resume from."""

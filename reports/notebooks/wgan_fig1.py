@@ -65,8 +65,10 @@ for i, (objective, label) in enumerate(labels.items()):
                   label=f"{label}, $\\theta$={theta:g}")
 ax_g.set(yscale="log", xlabel="critic steps ($\\theta$ fixed)", ylabel="$|\\partial L_G / \\partial\\theta|$")
 ax_g.legend(fontsize=7)
-for i, (objective, label) in enumerate(labels.items()):
-    ax_t.plot(learn[objective].step, learn[objective].theta, color=f"C{i}", label=label)
+for i, (objective, label) in reversed(list(enumerate(labels.items()))):  # the unstable -log D run underneath
+    faint = objective == "gan_ns"
+    ax_t.plot(learn[objective].step, learn[objective].theta, color=f"C{i}", lw=0.5 if faint else 1.5,
+              alpha=0.4 if faint else 1.0, label=label + (" (oscillates off-scale)" if faint else ""))
 ax_t.axhline(0, color="grey", lw=1, ls=":")
 ax_t.set(xlabel="generator iterations", ylabel="$\\theta$", ylim=(-1.5, 1.5))
 ax_t.legend(fontsize=8)

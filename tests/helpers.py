@@ -1,0 +1,22 @@
+"""Shared test helpers (imported as `helpers`; tests/ is on pytest's pythonpath)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run ``replicate`` as a user would (a fresh process), capturing output."""
+    proc = subprocess.run([sys.executable, "-m", "replication.cli", *args], cwd=cwd or REPO,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if check and proc.returncode != 0:
+        raise AssertionError(proc.stderr)
+    return proc
+
+
+def snakemake_bin() -> str:
+    return shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
