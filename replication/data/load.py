@@ -1,0 +1,62 @@
+"""Packed data sets as tensors, and the pixel scalings the papers' code used."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from replication.data.orders import numpy_legacy_order
+from replication.data.store import read_split
+from replication.errors import ReplicationError
+
+
+@dataclass
+class ImageSet:
+    """``images``: uint8 N×C×H×W (may be memory-mapped: copy before writing in place);
+    ``labels``: int64 N, or None where the data set has none."""
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    name: str
+    split: str
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def random_subset(self, n: int, seed: int) -> "ImageSet":
+        """Shuffle and keep the first ``n``: tflib/mnist.py mnist_generator(limit=1000) [C]
+        (WGAN-GP §8, the 1000-image subset); its unseeded numpy shuffle gets a seed here."""
+        if n > len(self):
+            raise ReplicationError(f"{self.name}/{self.split} has {len(self)} images, fewer than {n}")
+        keep = torch.from_numpy(numpy_legacy_order(len(self), seed)[:n])
+        labels = None if self.labels is None else self.labels[keep]
+        return ImageSet(self.images[keep], labels, self.name, f"{self.split}[random {n}, seed {seed}]")
+
+
+def load_images(name: str, split: str, root: str | os.PathLike | None = None) -> ImageSet:
+    spec, data = read_split(name, split, root)
+    if spec.kind != "images":
+        raise ReplicationError(f"{name} is a {spec.kind} data set: use load_text")
+    return ImageSet(data["images"], data["labels"], name, split)
+
+
+def load_text(name: str, split: str, root: str | os.PathLike | None = None) -> list[str]:
+    """The corpus' sentences, unshaped: pass them through ``char_lines`` for the model."""
+    spec, data = read_split(name, split, root)
+    if spec.kind != "text":
+        raise ReplicationError(f"{name} is an {spec.kind} data set: use load_images")
+    return data["lines"]
+
+
+def to_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """uint8 → float32 in [0, 1] (x/255). Used by WGAN-GP gan_mnist.py (MNIST, §8) and WAE
+    MNIST (input_normalize_sym=False, sigmoid decoder)."""
+    return images.float().div_(255.0)
+
+
+def to_symmetric_range(images: torch.Tensor) -> torch.Tensor:
+    """uint8 → float32 in [-1, 1] as 2·(x/255 − 0.5), in that order of float32 operations.
+    Used by WGAN main.py (ToTensor + Normalize(0.5, 0.5), LSUN), WGAN-GP gan_cifar.py,
+    gan_64x64.py and the ImageNet 32 study, and WAE CelebA (input_normalize_sym=True, tanh)."""
+    return images.float().div_(255.0).sub_(0.5).mul_(2.0)
