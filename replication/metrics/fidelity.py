@@ -1,0 +1,207 @@
+"""IS, FID and KID: features → statistics → metric, and samples → uint8 → features.
+
+Provenance (nothing below re-implements metric maths; it calls torch-fidelity 0.4):
+- IS: ``torch_fidelity.metric_isc.isc_features_to_metric`` (OpenAI improved-GAN
+  ``inception_score.py``: softmax of unbiased logits, per-split exp(E KL(p(y|x) ‖ p(y))),
+  mean and population std over splits).
+- FID: ``metric_fid.fid_features_to_statistics`` and ``fid_statistics_to_metric`` (TTUR
+  ``fid.py``; eigenvalue form of tr sqrt(Σ1Σ2)).
+- KID: ``metric_kid.kid_features_to_metric`` (MMD-GAN ``compute_scores.py``: cubic
+  polynomial kernel, unbiased MMD², mean/std over random subsets).
+- Features: ``torch_fidelity.utils.create_feature_extractor`` (its registry, which also holds
+  the harness's proxy classifier) and ``get_featuresdict_from_dataset``.
+
+Protocols:
+- WGAN-GP IS (igul222/improved_wgan_training ``tflib/inception_score.py``,
+  ``gan_cifar_resnet.py``): 50,000 samples, 10 consecutive splits, NOT shuffled (torch-fidelity
+  shuffles by default), uint8 by ``((x+1)*(255.99/2)).astype('int32')``; ``gan_cifar.py``'s
+  periodic 1,000-sample score (Fig 3) uses ``((x+1)*(255./2)).astype('int32')``.
+- WAE FID (WAE paper Table 1): 10,000 samples against the statistics of a named reference
+  set (the paper names none; the harness records which one it used). The uint8 rule
+  ``round((x+1)*127.5)`` is our choice (the paper does not say).
+Deliberate difference: statistics and kernels are computed in float64 (torch-fidelity feeds
+its float32 features as they are); stored reference statistics are float64.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch_fidelity
+from torch.utils.data import Dataset
+from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
+from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD, isc_features_to_metric
+from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
+from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+from torch_fidelity.utils import create_feature_extractor, get_featuresdict_from_dataset
+
+from replication.errors import ReplicationError
+from replication.metrics.inception import Extractor
+
+# Scale applied to x+1 before truncation to int (x in [-1, 1]), as in the official scripts.
+TRUNCATING_RULES = {"wgan_gp_resnet": 255.99 / 2, "wgan_gp_dcgan": 255.0 / 2}
+UINT8_RULES = (*TRUNCATING_RULES, "round")
+
+PROTOCOLS = {  # keyword arguments of evaluate_samples; sample counts at paper scale in PAPER_SAMPLES
+    "wgan_gp_is": dict(metrics=("is",), splits=10, shuffle=False, rule="wgan_gp_resnet"),
+    "wgan_gp_is_fig3": dict(metrics=("is",), splits=10, shuffle=False, rule="wgan_gp_dcgan"),
+    "wae_fid": dict(metrics=("fid",), rule="round"),
+}
+PAPER_SAMPLES = {"wgan_gp_is": 50_000, "wgan_gp_is_fig3": 1_000, "wae_fid": 10_000}
+
+
+# ---------------------------------------------------------------- samples → uint8
+def to_uint8(x: torch.Tensor, rule: str = "wgan_gp_resnet",
+             value_range: tuple[float, float] = (-1.0, 1.0)) -> torch.Tensor:
+    """Float images in ``value_range`` → uint8 0..255 by a named rule; uint8 input passes through.
+
+    Arithmetic in float32 like the official numpy code; out-of-range values are clipped.
+    """
+    x = torch.as_tensor(x)
+    if x.dtype == torch.uint8:
+        return x
+    if rule not in UINT8_RULES:
+        raise ReplicationError(f"unknown uint8 rule '{rule}'; use one of {', '.join(UINT8_RULES)}")
+    x = x.detach().to(torch.float32)
+    lo, hi = value_range
+    if (lo, hi) != (-1.0, 1.0):
+        x = (x - lo) * (2.0 / (hi - lo)) - 1.0
+    y = torch.round((x + 1) * 127.5) if rule == "round" else torch.trunc((x + 1) * TRUNCATING_RULES[rule])
+    return y.clamp_(0, 255).to(torch.uint8)
+
+
+# ---------------------------------------------------------------- features → metric
+def inception_score(logits: torch.Tensor, splits: int = 10, shuffle: bool = False, seed: int = 2020) -> dict:
+    """IS from (unbiased) logits over consecutive splits; ``shuffle=False`` is the WGAN-GP protocol."""
+    logits = torch.as_tensor(logits).detach().cpu()
+    if len(logits) < splits:
+        raise ReplicationError(f"IS needs at least {splits} samples for {splits} splits, got {len(logits)}")
+    out = isc_features_to_metric(logits, splits=splits, shuffle=shuffle, rng_seed=seed)
+    return {"mean": out[KEY_METRIC_ISC_MEAN], "std": out[KEY_METRIC_ISC_STD]}
+
+
+def fid_statistics(features: torch.Tensor) -> dict:
+    """Mean, covariance (float64) and count; needs more samples than dimensions (full rank)."""
+    features = torch.as_tensor(features).detach().cpu().double()
+    n, d = features.shape
+    if n <= d:
+        raise ReplicationError(f"FID needs more samples than feature dimensions for a full-rank covariance "
+                               f"(got {n} samples of {d} dims); raise the sample count or use a lower-dim layer")
+    return {**fid_features_to_statistics(features), "n": n}
+
+
+def frechet_distance(stats1: dict, stats2: dict) -> float:
+    return fid_statistics_to_metric(stats1, stats2, verbose=False)[KEY_METRIC_FID]
+
+
+def kernel_distance(features1: torch.Tensor, features2: torch.Tensor, subsets: int = 100,
+                    subset_size: int = 1000, seed: int = 2020) -> dict:
+    """KID (unbiased MMD², cubic polynomial kernel) mean and std over random subsets."""
+    f1, f2 = (torch.as_tensor(f).detach().cpu().double() for f in (features1, features2))
+    if subset_size > min(len(f1), len(f2)):
+        raise ReplicationError(f"KID subset size {subset_size} exceeds the sample count "
+                               f"({len(f1)} vs {len(f2)}); lower kid_subset_size or draw more samples")
+    out = kid_features_to_metric(f1, f2, kid_subsets=subsets, kid_subset_size=subset_size,
+                                 rng_seed=seed, verbose=False)
+    return {"mean": out[KEY_METRIC_KID_MEAN], "std": out[KEY_METRIC_KID_STD]}
+
+
+# ---------------------------------------------------------------- uint8 images → features
+class _Images(Dataset):
+    """torch-fidelity's dataset contract: items are uint8 3×H×W tensors, no labels."""
+
+    def __init__(self, images: torch.Tensor):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.images[i]
+
+
+def feature_layer(extractor: Extractor, metric: str) -> str:
+    """The layer torch-fidelity uses for ``metric`` ('isc', 'fid', 'kid') with this extractor."""
+    return FEATURE_EXTRACTORS_REGISTRY[extractor.name].get_default_feature_layer_for_metric(metric)
+
+
+def extract_features(images: torch.Tensor, extractor: Extractor, layers: Sequence[str],
+                     batch_size: int = 100, cuda: bool | None = None) -> dict[str, torch.Tensor]:
+    """uint8 B×C×H×W images (C = 1 is replicated to RGB) → {layer: B×D features}."""
+    if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] not in (1, 3):
+        raise ReplicationError(f"expected uint8 images B×1×H×W or B×3×H×W, got {images.dtype} {tuple(images.shape)}")
+    if images.shape[1] == 1:
+        images = images.expand(-1, 3, -1, -1)
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    module = create_feature_extractor(extractor.name, list(layers), cuda=cuda, verbose=False,
+                                      feature_extractor_weights_path=str(extractor.weights_path))
+    return get_featuresdict_from_dataset(_Images(images.contiguous()), module, batch_size, cuda,
+                                         save_cpu_ram=True, verbose=False)  # save_cpu_ram: no worker processes
+
+
+def reference_statistics(images: torch.Tensor, extractor: Extractor, name: str, *, rule: str = "round",
+                         value_range: tuple[float, float] = (-1.0, 1.0), keep_features: bool = True,
+                         batch_size: int = 100) -> dict:
+    """Statistics of a named reference set (features kept for KID); save with ``replication.io.save_torch``."""
+    layer = feature_layer(extractor, "fid")
+    features = extract_features(to_uint8(images, rule, value_range), extractor, [layer], batch_size)[layer]
+    ref = {"name": name, "extractor": extractor.name, "weights_sha256": extractor.weights_sha256,
+           "proxy": extractor.proxy, "layer": layer, "uint8_rule": rule, **fid_statistics(features)}
+    if keep_features:
+        ref["features"] = features.double()
+    return ref
+
+
+# ---------------------------------------------------------------- samples → result records
+def evaluate_samples(samples: torch.Tensor, extractor: Extractor, *, metrics: Sequence[str] = ("is", "fid", "kid"),
+                     reference: dict | None = None, rule: str = "wgan_gp_resnet",
+                     value_range: tuple[float, float] = (-1.0, 1.0), splits: int = 10, shuffle: bool = False,
+                     seed: int = 2020, kid_subsets: int = 100, kid_subset_size: int = 1000,
+                     batch_size: int = 100) -> list[dict]:
+    """One feature pass over ``samples`` → one result record per metric ('is', 'fid', 'kid')."""
+    unknown = set(metrics) - {"is", "fid", "kid"}
+    if unknown:
+        raise ReplicationError(f"unknown metrics {sorted(unknown)}; use is, fid, kid")
+    needs_ref = [m for m in metrics if m != "is"]
+    if needs_ref:
+        if reference is None:
+            raise ReplicationError(f"{', '.join(needs_ref)} need reference statistics (reference_statistics())")
+        if (reference["extractor"], reference["weights_sha256"]) != (extractor.name, extractor.weights_sha256):
+            raise ReplicationError(f"reference '{reference['name']}' was computed with {reference['extractor']} "
+                                   f"({reference['weights_sha256'][:14]}), not {extractor.name} "
+                                   f"({extractor.weights_sha256[:14]}); recompute it with this extractor")
+        if "kid" in metrics and "features" not in reference:
+            raise ReplicationError(f"reference '{reference['name']}' holds no features; KID needs keep_features=True")
+    layers = {m: feature_layer(extractor, "isc" if m == "is" else m) for m in metrics}
+    feats = extract_features(to_uint8(samples, rule, value_range), extractor, sorted(set(layers.values())), batch_size)
+    base = {"extractor": extractor.name, "weights_sha256": extractor.weights_sha256, "proxy": extractor.proxy,
+            "n_samples": len(samples), "uint8_rule": rule, "torch_fidelity": torch_fidelity.__version__}
+    ref_fields = ({"reference": reference["name"], "n_reference": int(reference["n"])} if reference
+                  else {"reference": None, "n_reference": None})
+    records = []
+    for m in metrics:
+        f = feats[layers[m]]
+        if m == "is":
+            out = inception_score(f, splits, shuffle, seed)
+            rec = {"metric": "IS", "value": out["mean"], "std": out["std"], "splits": splits,
+                   "shuffled": shuffle, "seed": seed if shuffle else None,
+                   "reference": None, "n_reference": None}
+        elif m == "fid":
+            rec = {"metric": "FID", "value": frechet_distance(fid_statistics(f), reference), "std": None,
+                   "splits": None, "seed": None, **ref_fields}
+        else:
+            out = kernel_distance(f, reference["features"], kid_subsets, kid_subset_size, seed)
+            rec = {"metric": "KID", "value": out["mean"], "std": out["std"], "splits": None,
+                   "subsets": kid_subsets, "subset_size": kid_subset_size, "seed": seed, **ref_fields}
+        records.append({**rec, **base, "feature_layer": layers[m]})
+    return records
+
+
+def evaluate_protocol(name: str, samples: torch.Tensor, extractor: Extractor, reference: dict | None = None,
+                      **overrides) -> list[dict]:
+    """``evaluate_samples`` with a paper's protocol; records name it and the paper's sample count."""
+    if name not in PROTOCOLS:
+        raise ReplicationError(f"unknown metric protocol '{name}'; use one of {', '.join(PROTOCOLS)}")
+    records = evaluate_samples(samples, extractor, reference=reference, **{**PROTOCOLS[name], **overrides})
+    return [{**r, "protocol": name, "paper_n_samples": PAPER_SAMPLES[name]} for r in records]

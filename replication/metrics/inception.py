@@ -1,0 +1,112 @@
+"""The TF-compatible Inception-v3 of torch-fidelity, loaded from a local, checksummed file.
+
+Provenance: torch-fidelity's ``inception-v3-compat`` extractor
+(``torch_fidelity/feature_extractor_inceptionv3.py``) is a PyTorch port of the TF graph
+``inception-2015-12-05`` that OpenAI's improved-GAN ``inception_score.py`` (used by WGAN-GP)
+and TTUR's ``fid.py`` (FID) load. Its weights file name carries, torch-hub style, the
+first 8 hex digits of the file's SHA-256 (``6726825d``); we check it on every load, so a
+truncated download or a foreign file is one clear error instead of an ``EOFError`` deep
+inside ``torch.load``. The harness never lets torch-fidelity download at evaluation time:
+the file is fetched by :func:`fetch_inception_weights` (the only networked step) into
+``<data_root>/inception-weights/``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
+
+from replication.errors import ReplicationError
+from replication.io import sha256_file
+
+INCEPTION_EXTRACTOR = "inception-v3-compat"  # torch-fidelity registry name
+INCEPTION_URL = URL_INCEPTION_V3
+INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[-1]  # weights-inception-2015-12-05-6726825d.pth
+INCEPTION_SHA256_PREFIX = INCEPTION_FILE.rsplit("-", 1)[-1].split(".")[0]  # 6726825d
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """A torch-fidelity feature extractor bound to one verified weights file.
+
+    ``weights_sha256`` is what results record: the file's SHA-256, prefixed ``proxy:`` for a
+    harness-trained proxy classifier so a proxy number can never pass for an Inception one.
+    """
+
+    name: str  # name in torch-fidelity's feature-extractor registry
+    weights_path: Path
+    weights_sha256: str
+    proxy: bool
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """Explicit ``root``, else ``$REPLICATION_DATA``, else ``<repo>/data``.
+
+    Delegates to ``replication.data.data_root`` (imported lazily, so this module does not
+    depend on the data layer at import time) and falls back to the same rule without it.
+    """
+    try:
+        from replication.data import data_root as _data_root
+    except ImportError:
+        _data_root = None
+    if _data_root is not None:
+        return Path(_data_root(root))
+    if root is not None:
+        return Path(root)
+    env = os.environ.get("REPLICATION_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data"
+
+
+def inception_weights_path(root: str | os.PathLike | None = None) -> Path:
+    return data_root(root) / "inception-weights" / INCEPTION_FILE
+
+
+def _manual_step(path: Path) -> str:
+    return (f"fetch it with `python -m replication.metrics fetch-inception {path.parents[1]}` where the network "
+            f"allows it, or download {INCEPTION_URL} by hand and place it at {path}")
+
+
+def verify_weights(path: Path, sha256_prefix: str = INCEPTION_SHA256_PREFIX) -> str:
+    """Return the file's SHA-256 if it starts with ``sha256_prefix``; else one ReplicationError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReplicationError(f"missing Inception weights {path}: {_manual_step(path)}")
+    digest = sha256_file(path)
+    if not digest.startswith(sha256_prefix):
+        raise ReplicationError(
+            f"corrupt Inception weights {path} (sha256 {digest[:8]}…, expected {sha256_prefix}…): "
+            f"delete it, then {_manual_step(path)}")
+    return digest
+
+
+def fetch_inception_weights(root: str | os.PathLike | None = None, url: str = INCEPTION_URL,
+                            sha256_prefix: str = INCEPTION_SHA256_PREFIX, progress: bool = True) -> Path:
+    """Download the weights into the data root (no-op if a verified copy is there).
+
+    Uses ``torch.hub.download_url_to_file`` (what torch-fidelity itself calls), which writes
+    to a temporary file, checks the SHA-256 prefix and only then moves it into place.
+    """
+    from torch.hub import download_url_to_file
+
+    path = inception_weights_path(root)
+    if path.is_file():
+        verify_weights(path, sha256_prefix)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        download_url_to_file(url, str(path), hash_prefix=sha256_prefix, progress=progress)
+    except Exception as err:  # URLError, HTTPError, timeouts, hash mismatch (RuntimeError)
+        raise ReplicationError(
+            f"could not download Inception weights ({type(err).__name__}: {err}); {_manual_step(path)}") from None
+    verify_weights(path, sha256_prefix)
+    return path
+
+
+def inception_extractor(root: str | os.PathLike | None = None) -> Extractor:
+    """The paper-scale extractor; raises ReplicationError if the weights are missing or corrupt."""
+    path = inception_weights_path(root)
+    return Extractor(INCEPTION_EXTRACTOR, path, verify_weights(path), proxy=False)
+

@@ -1,0 +1,195 @@
+"""Proxy features for offline scales: a small CNN classifier trained by the harness.
+
+Without the Inception weights (offline machines, scales ``smoke``/``small``), IS/FID/KID run
+on this classifier instead, through the *same* torch-fidelity code: the classifier is
+registered in torch-fidelity's feature-extractor registry as ``replication-proxy-cnn``
+(``torch_fidelity.register_feature_extractor``; extension pattern of torch-fidelity's
+``FeatureExtractorBase``). Its numbers are comparable only within a run family that used
+the same classifier file, never with published Inception numbers: results carry
+``proxy: True`` and ``weights_sha256 = 'proxy:<sha256 of the classifier file>'``.
+
+Layers: ``features`` = a 32-d linear bottleneck (FID/KID; 32 dims so that FID at a few
+hundred samples has a full-rank covariance) and ``logits`` = the 10 class logits, an affine
+map of ``features`` (IS), mirroring Inception's pool3 → logits.
+
+Inputs follow torch-fidelity's contract (uint8 B×C×H×W); C = 3 is averaged to grey (exact for
+replicated grey), any size other than 28×28 (e.g. 32×32) is resized deterministically by
+antialiased bilinear interpolation, then scaled to [-1, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.stats import entropy
+from torch import nn
+from torch_fidelity import FeatureExtractorBase, register_feature_extractor
+from torch_fidelity.helpers import vassert
+from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+
+from replication.errors import ReplicationError
+from replication.io import load_torch, save_torch, sha256_file
+from replication.metrics.fidelity import extract_features, to_uint8
+from replication.metrics.inception import Extractor
+
+PROXY_EXTRACTOR = "replication-proxy-cnn"
+INPUT_SIZE = 28
+FEATURE_DIM = 32
+
+
+class ProxyNet(nn.Module):
+    """Three conv blocks → 128 hidden → 32-d features → class logits (about 0.45M parameters)."""
+
+    def __init__(self, classes: int = 10, feature_dim: int = FEATURE_DIM):
+        super().__init__()
+
+        def block(c_in, c_out, pool):
+            layers = [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()]
+            return layers + [nn.MaxPool2d(2)] if pool else layers
+
+        self.body = nn.Sequential(*block(1, 16, True), *block(16, 32, True), *block(32, 64, False),  # 28→14→7
+                                  nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
+                                  nn.Linear(128, feature_dim))
+        self.head = nn.Linear(feature_dim, classes)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.body(x)
+        return features, self.head(features)
+
+
+def prepare(images: torch.Tensor) -> torch.Tensor:
+    """uint8 B×H×W or B×C×H×W → float B×1×28×28 in [-1, 1]."""
+    x = images.to(torch.float32)
+    if x.dim() == 3:
+        x = x.unsqueeze(1)
+    if x.shape[1] == 3:  # integer sums are exact, so replicated grey maps back bit-exactly
+        x = x.sum(1, keepdim=True) / 3
+    x = x / 255
+    if tuple(x.shape[-2:]) != (INPUT_SIZE, INPUT_SIZE):
+        x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", antialias=True, align_corners=False)
+    return x * 2 - 1
+
+
+@torch.no_grad()
+def accuracy(net: ProxyNet, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+    net.eval()
+    hits = sum((net(prepare(images[i:i + batch_size]))[1].argmax(1) == labels[i:i + batch_size]).sum().item()
+               for i in range(0, len(images), batch_size))
+    return hits / len(images)
+
+
+def train_proxy(images: torch.Tensor, labels: torch.Tensor, *, dataset: str, test_images=None, test_labels=None,
+                classes: int = 10, n_train: int | None = None, epochs: int = 4, batch_size: int = 128,
+                lr: float = 2e-3, seed: int = 0) -> tuple[ProxyNet, dict]:
+    """Train on uint8 images (Adam, cosine-decayed lr); returns the net and its metadata.
+
+    Global RNG state is left untouched (the caller's run keeps its random stream).
+    """
+    labels = torch.as_tensor(labels).long()
+    g = torch.Generator().manual_seed(seed)
+    if n_train is not None and n_train < len(images):
+        keep = torch.randperm(len(images), generator=g)[:n_train]
+        images, labels = images[keep], labels[keep]
+    x = prepare(images)
+    steps = epochs * math.ceil(len(x) / batch_size)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = ProxyNet(classes)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    net.train()
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x), generator=g).split(batch_size):
+            loss = F.cross_entropy(net(x[idx])[1], labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    net.eval()
+    meta = {"dataset": dataset, "classes": classes, "feature_dim": net.head.in_features, "input_size": INPUT_SIZE,
+            "n_train": len(x), "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+            "train_accuracy": accuracy(net, images, labels),
+            "test_accuracy": accuracy(net, test_images, torch.as_tensor(test_labels).long())
+            if test_images is not None else None}
+    return net, meta
+
+
+def save_proxy(path: str | Path, net: ProxyNet, meta: dict) -> str:
+    """Write the classifier atomically; returns the file's SHA-256 (its identity in results)."""
+    save_torch(path, {"state_dict": net.state_dict(), "meta": meta})
+    return sha256_file(path)
+
+
+def load_proxy(path: str | Path) -> tuple[ProxyNet, dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise ReplicationError(f"missing proxy classifier {path}: train it first (replication.metrics.train_proxy)")
+    blob = load_torch(path)
+    meta = blob["meta"]
+    net = ProxyNet(meta["classes"], meta["feature_dim"])
+    net.load_state_dict(blob["state_dict"])
+    return net.eval().requires_grad_(False), meta
+
+
+def proxy_extractor(path: str | Path) -> Extractor:
+    path = Path(path)
+    if not path.is_file():
+        load_proxy(path)  # raises the missing-file error
+    return Extractor(PROXY_EXTRACTOR, path, "proxy:" + sha256_file(path), proxy=True)
+
+
+class ProxyFeatureExtractor(FeatureExtractorBase):
+    """torch-fidelity adapter: uint8 images → ('features', 'logits') of a saved ProxyNet."""
+
+    def __init__(self, name, features_list, feature_extractor_weights_path=None, **kwargs):
+        super().__init__(name, features_list)
+        if feature_extractor_weights_path is None:
+            raise ReplicationError(f"{PROXY_EXTRACTOR} needs feature_extractor_weights_path (the classifier file)")
+        self.net, self.meta = load_proxy(feature_extractor_weights_path)
+
+    @staticmethod
+    def get_provided_features_list():
+        return "features", "logits"
+
+    @staticmethod
+    def get_default_feature_layer_for_metric(metric):
+        return {"isc": "logits", "fid": "features", "kid": "features", "prc": "features"}[metric]
+
+    @staticmethod
+    def can_be_compiled():
+        return False
+
+    @staticmethod
+    def get_dummy_input_for_compile():
+        return torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE, dtype=torch.uint8)
+
+    def forward(self, x):
+        vassert(torch.is_tensor(x) and x.dtype == torch.uint8, "Expecting image as torch.Tensor with dtype=torch.uint8")
+        features, logits = self.net(prepare(x))
+        out = {"features": features, "logits": logits}
+        return tuple(out[name] for name in self.features_list)
+
+
+if PROXY_EXTRACTOR not in FEATURE_EXTRACTORS_REGISTRY:  # registration is global and refuses duplicates
+    register_feature_extractor(PROXY_EXTRACTOR, ProxyFeatureExtractor)
+
+
+def coverage_from_logits(logits: torch.Tensor) -> dict:
+    """Mode-collapse measures of predicted classes: fraction of classes hit, histogram entropy (nats)."""
+    logits = torch.as_tensor(logits)
+    classes = logits.shape[1]
+    hist = np.bincount(logits.argmax(1).cpu().numpy(), minlength=classes)
+    return {"coverage": float((hist > 0).mean()), "entropy": float(entropy(hist)),
+            "entropy_max": math.log(classes), "histogram": hist.tolist(), "n_samples": int(hist.sum())}
+
+
+def class_coverage(samples: torch.Tensor, extractor: Extractor, *, rule: str = "round",
+                   value_range: tuple[float, float] = (-1.0, 1.0), batch_size: int = 100) -> dict:
+    """Class coverage of float samples in ``value_range`` (or uint8) under the proxy classifier."""
+    logits = extract_features(to_uint8(samples, rule, value_range), extractor, ["logits"], batch_size)["logits"]
+    return {**coverage_from_logits(logits), "extractor": extractor.name, "weights_sha256": extractor.weights_sha256,
+            "proxy": True}

@@ -1,0 +1,65 @@
+"""Local, checksummed Inception weights: lookup, verification, fetch and its failure messages."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from replication.errors import ReplicationError
+from replication.metrics import inception as inc
+
+
+def test_file_name_carries_the_sha256_prefix_of_torch_fidelity():
+    from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
+
+    assert inc.INCEPTION_FILE == "weights-inception-2015-12-05-6726825d.pth"
+    assert inc.INCEPTION_SHA256_PREFIX == "6726825d"
+    assert inc.INCEPTION_URL == URL_INCEPTION_V3
+
+
+def test_data_root_rule(tmp_path, monkeypatch):
+    monkeypatch.delenv("REPLICATION_DATA", raising=False)
+    assert inc.data_root(tmp_path) == tmp_path
+    assert inc.data_root() == Path(inc.__file__).resolve().parents[2] / "data"
+    monkeypatch.setenv("REPLICATION_DATA", str(tmp_path / "env"))
+    assert inc.data_root() == tmp_path / "env"
+    assert inc.inception_weights_path() == tmp_path / "env" / "inception-weights" / inc.INCEPTION_FILE
+
+
+def test_missing_weights_name_path_and_fix(tmp_path):
+    with pytest.raises(ReplicationError) as err:
+        inc.inception_extractor(tmp_path)
+    msg = str(err.value)
+    assert str(inc.inception_weights_path(tmp_path)) in msg and inc.INCEPTION_URL in msg
+    assert "\n" not in msg
+
+
+def test_corrupt_weights_are_rejected(tmp_path):
+    path = inc.inception_weights_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"truncated download")
+    with pytest.raises(ReplicationError, match="corrupt Inception weights"):
+        inc.inception_extractor(tmp_path)
+
+
+def test_verify_accepts_matching_prefix(tmp_path):
+    path = tmp_path / "w.pth"
+    path.write_bytes(b"weights")
+    digest = hashlib.sha256(b"weights").hexdigest()
+    assert inc.verify_weights(path, digest[:8]) == digest
+
+
+def test_fetch_checks_the_hash_and_fails_with_the_manual_step(tmp_path):
+    source = tmp_path / "source.pth"
+    source.write_bytes(b"fake inception weights")
+    prefix = hashlib.sha256(source.read_bytes()).hexdigest()[:8]
+    root = tmp_path / "data"
+    with pytest.raises(ReplicationError, match="could not download"):  # wrong hash: nothing left behind
+        inc.fetch_inception_weights(root, url=source.as_uri(), sha256_prefix="00000000", progress=False)
+    assert not inc.inception_weights_path(root).exists()
+    path = inc.fetch_inception_weights(root, url=source.as_uri(), sha256_prefix=prefix, progress=False)
+    assert path == inc.inception_weights_path(root) and path.read_bytes() == source.read_bytes()
+    with pytest.raises(ReplicationError, match="place it at"):  # unreachable host
+        inc.fetch_inception_weights(tmp_path / "other", url="http://127.0.0.1:9/w.pth", progress=False)

@@ -1,0 +1,106 @@
+"""The proxy classifier: trains fast, registers with torch-fidelity, feeds IS/FID/KID and coverage."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch_fidelity
+from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+from torch_fidelity.utils import create_feature_extractor
+
+from replication.errors import ReplicationError
+from replication.io import sha256_file
+from replication.metrics import (FEATURE_DIM, PROXY_EXTRACTOR, coverage_from_logits, class_coverage,
+                                 evaluate_protocol, evaluate_samples, load_proxy, proxy_extractor,
+                                 reference_statistics, save_proxy, train_proxy)
+from replication.metrics.fidelity import _Images
+
+
+@pytest.fixture(scope="module")
+def proxy(fashion_mnist, tmp_path_factory):
+    train_x, train_y, test_x, test_y = fashion_mnist
+    net, meta = train_proxy(train_x, train_y, dataset="fashion-mnist", test_images=test_x[:500],
+                            test_labels=test_y[:500], n_train=1200, epochs=2, seed=0)
+    path = tmp_path_factory.mktemp("proxy") / "fashion-mnist-proxy.pt"
+    return path, save_proxy(path, net, meta), meta
+
+
+def test_proxy_trains_above_chance_and_round_trips(proxy):
+    path, sha, meta = proxy
+    assert meta["test_accuracy"] > 0.5  # chance is 0.1
+    assert meta["n_train"] == 1200 and meta["feature_dim"] == FEATURE_DIM
+    net, loaded = load_proxy(path)
+    assert loaded == meta and sha == sha256_file(path)
+    extractor = proxy_extractor(path)
+    assert extractor.proxy and extractor.weights_sha256 == "proxy:" + sha
+
+
+def test_proxy_is_registered_and_accepts_grey_rgb_and_32px(proxy, fashion_mnist):
+    path = proxy[0]
+    assert PROXY_EXTRACTOR in FEATURE_EXTRACTORS_REGISTRY
+    module = create_feature_extractor(PROXY_EXTRACTOR, ["features", "logits"], cuda=False, verbose=False,
+                                      feature_extractor_weights_path=str(path))
+    grey = fashion_mnist[2][:8, None]
+    feats, logits = module(grey)
+    assert feats.shape == (8, FEATURE_DIM) and logits.shape == (8, 10)
+    assert torch.equal(module(grey.expand(-1, 3, -1, -1))[1], logits)
+    padded = torch.nn.functional.pad(grey, (2, 2, 2, 2))
+    assert module(padded)[1].shape == (8, 10)
+
+
+def test_same_is_as_torch_fidelity_calculate_metrics(proxy, fashion_mnist):
+    path = proxy[0]
+    images = fashion_mnist[2][:200, None]
+    ours = evaluate_samples(images, proxy_extractor(path), metrics=("is",))[0]
+    theirs = torch_fidelity.calculate_metrics(
+        input1=_Images(images.expand(-1, 3, -1, -1)), isc=True, feature_extractor=PROXY_EXTRACTOR,
+        feature_extractor_weights_path=str(path), samples_shuffle=False, cuda=False, cache=False,
+        save_cpu_ram=True, verbose=False)
+    assert ours["value"] == pytest.approx(theirs["inception_score_mean"], rel=1e-6)
+    assert ours["std"] == pytest.approx(theirs["inception_score_std"], rel=1e-5)
+
+
+def test_fid_kid_records_against_a_reference_are_labelled_proxy(proxy, fashion_mnist):
+    path = proxy[0]
+    extractor = proxy_extractor(path)
+    train_x, _, test_x, _ = fashion_mnist
+    ref = reference_statistics(train_x[:600, None], extractor, "fashion-mnist-train-600")
+    real = test_x[:300, None].float() / 255  # floats in [0, 1]
+    noise = torch.rand_like(real)
+    kw = dict(metrics=("is", "fid", "kid"), reference=ref, value_range=(0.0, 1.0), kid_subsets=10,
+              kid_subset_size=200)
+    good, bad = (evaluate_samples(x, extractor, **kw) for x in (real, noise))
+    by = lambda recs: {r["metric"]: r for r in recs}  # noqa: E731
+    good, bad = by(good), by(bad)
+    assert good["FID"]["value"] < bad["FID"]["value"] and good["KID"]["value"] < bad["KID"]["value"]
+    for rec in good.values():
+        assert rec["proxy"] is True and rec["weights_sha256"].startswith("proxy:")
+        assert rec["extractor"] == PROXY_EXTRACTOR and rec["n_samples"] == 300
+    assert good["FID"]["reference"] == "fashion-mnist-train-600" and good["FID"]["n_reference"] == 600
+    assert good["IS"]["splits"] == 10 and good["IS"]["shuffled"] is False
+    assert good["KID"]["seed"] == 2020 and good["FID"]["feature_layer"] == "features"
+    wae = evaluate_protocol("wae_fid", real, extractor, reference=ref, value_range=(0.0, 1.0))
+    assert [r["metric"] for r in wae] == ["FID"] and wae[0]["paper_n_samples"] == 10_000
+    foreign = {**ref, "weights_sha256": "proxy:other"}
+    with pytest.raises(ReplicationError, match="recompute"):
+        evaluate_samples(real, extractor, metrics=("fid",), reference=foreign, value_range=(0.0, 1.0))
+
+
+def test_class_coverage_detects_collapse(proxy, fashion_mnist):
+    extractor = proxy_extractor(proxy[0])
+    real = fashion_mnist[2][:300, None]
+    collapsed = real[:1].expand(300, -1, -1, -1)
+    full, one = class_coverage(real, extractor), class_coverage(collapsed, extractor)
+    assert full["coverage"] >= 0.6 and one["coverage"] == pytest.approx(0.1) and one["entropy"] == 0.0
+    assert full["entropy"] > 1.0 and full["proxy"] is True
+    balanced = coverage_from_logits(torch.eye(4).repeat(5, 1))
+    assert balanced["coverage"] == 1.0 and balanced["entropy"] == pytest.approx(balanced["entropy_max"])
+
+
+def test_corrupt_or_missing_proxy_file(tmp_path):
+    with pytest.raises(ReplicationError, match="missing proxy classifier"):
+        proxy_extractor(tmp_path / "none.pt")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ReplicationError, match="unreadable"):
+        load_proxy(bad)
