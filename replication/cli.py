@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="download (where allowed), verify and pack a dataset")
     p.add_argument("dataset")
     p.add_argument("--root", default=None, help="data root (default: $REPLICATION_DATA or ./data)")
+    p.add_argument("--limit", type=int, default=None, help="pack at most this many images (LSUN, ImageNet 32)")
+    p.add_argument("--workers", type=int, default=1, help="processes decoding images (CelebA, LSUN)")
+    p.add_argument("--describe", action="store_true", help="print the expected files and manual steps, fetch nothing")
 
     p = sub.add_parser("list", help="experiments, their runs and artifacts")
     _add_scale(p)
@@ -104,7 +107,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(write_manifest(args.scale, cfg.selected_experiments(args.experiments), args.reports, args.out))
     elif args.command == "fetch":
         from replication import data
-        print(data.fetch(args.dataset, args.root))
+        if args.describe:
+            print(data.describe(args.dataset, args.root))
+        else:
+            print(data.fetch(args.dataset, args.root, limit=args.limit, workers=args.workers))
     elif args.command == "list":
         from replication.experiments import run_ids
         for exp_id in cfg.experiment_ids():

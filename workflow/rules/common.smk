@@ -45,6 +45,15 @@ def experiment_gpu(wildcards):
     return int(cfg.paper_file(wildcards.experiment)["gpu"])
 
 
+def run_inputs(wildcards):
+    """Datasets (fetched first) and upstream runs (e.g. the proxy classifier) a run reads."""
+    doc = cfg.paper_file(wildcards.experiment)
+    names = doc.get("datasets", []) + (doc.get("paper_datasets", []) if wildcards.scale == "paper" else [])
+    data = [f"{DATA_ROOT}/{name}/manifest.json" for name in names]
+    upstream = [f"results/{wildcards.scale}/{ref}/result.json" for ref in doc.get("upstream", [])]
+    return data + upstream
+
+
 def run_results(wildcards):
     return expand("results/{scale}/{experiment}/{run}/result.json", scale=wildcards.scale,
                   experiment=wildcards.experiment, run=RUNS[wildcards.experiment])

@@ -16,4 +16,4 @@ rule fetch:
     wildcard_constraints:
         dataset="|".join(re.escape(name) for name in DATASETS),
     shell:
-        "replicate fetch {wildcards.dataset} --root {DATA_ROOT}"
+        "{REPLICATE} fetch {wildcards.dataset} --root {DATA_ROOT}"

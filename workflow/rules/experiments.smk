@@ -3,6 +3,8 @@
 
 
 rule run:
+    input:
+        run_inputs,
     output:
         "results/{scale}/{experiment}/{run}/result.json",
     log:
