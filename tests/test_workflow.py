@@ -87,3 +87,8 @@ def test_sigkilled_snakemake_job_resumes_bitwise(tmp_path):
     assert (a / "trajectory.csv").read_bytes() == (b / "trajectory.csv").read_bytes()
     ga, gb = torch.load(a / "generator.pt"), torch.load(b / "generator.pt")
     assert all(torch.equal(ga[k], gb[k]) for k in ga)
+
+
+def test_default_profile_is_applied_automatically():
+    proc = snakemake("-n", "--cores", "1", "reports/all", "--config", "scale=smoke")
+    assert "Using workflow specific profile profiles/default" in proc.stdout + proc.stderr
