@@ -1,4 +1,5 @@
-"""Packed data sets as tensors, and the pixel scalings the papers' code used."""
+"""Packed data sets as tensors, the pixel scalings the papers' code used, and the exact
+zero padding that makes 28×28 Fashion-MNIST a 32×32 stand-in for CIFAR-10."""
 
 from __future__ import annotations
 
@@ -60,3 +61,22 @@ def to_symmetric_range(images: torch.Tensor) -> torch.Tensor:
     Used by WGAN main.py (ToTensor + Normalize(0.5, 0.5), LSUN), WGAN-GP gan_cifar.py,
     gan_64x64.py and the ImageNet 32 study, and WAE CelebA (input_normalize_sym=True, tanh)."""
     return images.float().div_(255.0).sub_(0.5).mul_(2.0)
+
+
+def pad_to(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Zero-pad uint8 ``…×H×W`` images symmetrically to ``size``×``size`` (28 → 32 adds 2 pixels
+    on each side): the 32×32 stand-in for CIFAR-10 at scales smoke/small.
+
+    Exact, no interpolation: the border is the background value 0 of (Fashion-)MNIST, and the
+    centre crop of ``replication.metrics.proxy.prepare`` gives the original pixels back.
+    """
+    h, w = images.shape[-2:]
+    if images.dtype != torch.uint8:
+        raise ReplicationError(f"pad_to expects uint8 images, got {images.dtype}")
+    if size < max(h, w) or (size - h) % 2 or (size - w) % 2:
+        raise ReplicationError(f"cannot pad {h}×{w} images symmetrically to {size}×{size} "
+                               "(needs size ≥ the image and an even difference)")
+    top, left = (size - h) // 2, (size - w) // 2
+    out = images.new_zeros((*images.shape[:-2], size, size))
+    out[..., top:top + h, left:left + w] = images
+    return out

@@ -1,6 +1,7 @@
 """What each data set is: its raw files and checksums, where they come from, how they are
-packed and which splits the papers used. ``register`` keeps the registry open (the
-metrics package adds the Inception weights)."""
+packed and which splits the papers used. ``register`` keeps the registry open. Besides the
+image and text data sets it holds one ``files`` entry, ``inception-weights`` (torch-fidelity's
+TF-compatible Inception), fetched and verified by ``replication.metrics.inception``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class RawItem:
     md5: str | None = None          # published checksum of the file as distributed (torchvision)
     content_md5: str | None = None  # MD5 of the gunzipped bytes, for recompressed copies (Debian)
     urls: tuple[str, ...] = ()      # direct downloads, tried in order
+    sha256_prefix: str | None = None  # torch-hub style: the file name carries its SHA-256's first hex digits
     # md5 None: no published checksum; a lock file records its SHA-256 at first fetch
 
 
@@ -57,6 +59,10 @@ class DatasetSpec:
     archives: tuple[Archive, ...] = ()
     copy_local: Callable[[Path], None] | None = None  # fills raw/ from an installed package, if present
     default_limit: int | None = None  # at most this many items per packed part
+    # kind "files": the files sit in <root>/<name>/ (no raw/, no packing) and this function
+    # (data root → {file: check}) downloads and verifies them itself, raising ReplicationError
+    # with the manual step when it cannot
+    fetch_files: Callable[[Path], dict[str, dict]] | None = None
 
 
 DATASETS: dict[str, DatasetSpec] = {}
@@ -275,3 +281,30 @@ register(DatasetSpec(
     pack=lambda raw, workers: text.split_fortunes(raw / "fortunes"), copy_local=copy_debian_fortunes,
     splits={"train": Split(("train",)), "test": Split(("test",))},
 ))
+
+# --- Inception weights (torch-fidelity) ---------------------------------------------------
+
+def fetch_inception_files(root: Path) -> dict[str, dict]:
+    """Download (where the network allows) and verify the weights; the manifest's checks."""
+    from replication.metrics import inception  # the module's constants are read at call time
+
+    prefix = inception.INCEPTION_SHA256_PREFIX
+    path = inception.fetch_inception_weights(root, url=inception.INCEPTION_URL, sha256_prefix=prefix)
+    return {path.name: {"check": "published-sha256-prefix", "prefix": prefix,
+                        "digest": inception.verify_weights(path, prefix)}}
+
+
+def _inception_spec() -> DatasetSpec:
+    from replication.metrics.inception import INCEPTION_FILE, INCEPTION_SHA256_PREFIX, INCEPTION_URL
+
+    return DatasetSpec(
+        name="inception-weights", kind="files",
+        summary="torch-fidelity's inception-v3-compat weights (TF graph inception-2015-12-05), for IS/FID/KID at "
+                "scale paper",
+        raw=(RawItem(INCEPTION_FILE, urls=(INCEPTION_URL,), sha256_prefix=INCEPTION_SHA256_PREFIX),),
+        manual=f"download {INCEPTION_URL} on a machine with network access and copy it into the folder unchanged",
+        fetch_files=fetch_inception_files,
+    )
+
+
+register(_inception_spec())

@@ -9,6 +9,9 @@ Layout of ``<root>/<name>/``::
                            or None} or {"lines": [str, ...]}
     manifest.json          written last: packed files with SHA-256, sizes and counts; its
                            presence means "fetched and packed" (the Snakemake target)
+
+Kind ``files`` (``inception-weights``) keeps its files directly in ``<root>/<name>/``, is not
+packed, and is fetched and verified by the spec's own ``fetch_files``.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ def fetch(name: str, root: str | os.PathLike | None = None, *, limit: int | None
     images for CelebA and LSUN."""
     spec = get_spec(name)
     home = data_root(root) / name
+    if spec.fetch_files is not None:
+        return _fetch_files(spec, home, root)
     limit = limit if limit is not None else spec.default_limit
     manifest_path = home / "manifest.json"
     if _manifest_ok(home, manifest_path, limit):
@@ -81,6 +86,25 @@ def fetch(name: str, root: str | os.PathLike | None = None, *, limit: int | None
         "splits": {split: _split_size(recipe, parts) for split, recipe in spec.splits.items()} if parts else {},
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     })
+    return manifest_path
+
+
+def _fetch_files(spec: DatasetSpec, home: Path, root) -> Path:
+    """Kind ``files`` (the Inception weights): the spec's fetcher downloads and verifies the
+    files on every call (a verified copy means no network); the manifest records the checks
+    and is rewritten only when they change."""
+    checks = spec.fetch_files(data_root(root))
+    manifest_path = home / "manifest.json"
+    try:
+        old = read_json(manifest_path)
+    except ReplicationError:
+        old = {}
+    if old.get("format") != MANIFEST_FORMAT or old.get("raw") != checks:
+        write_json(manifest_path, {
+            "dataset": spec.name, "format": MANIFEST_FORMAT, "summary": spec.summary, "limit": None,
+            "raw": checks, "parts": {}, "splits": {},
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        })
     return manifest_path
 
 
@@ -326,10 +350,12 @@ def _gather(pieces: list, index: np.ndarray | None):
 def describe(name: str, root: str | os.PathLike | None = None) -> str:
     """Where the raw files go, how they are checked, and how to get them."""
     spec = get_spec(name)
-    raw = data_root(root) / name / "raw"
-    lines = [f"{name}: {spec.summary}", f"raw files under {raw}/:"]
+    raw = data_root(root) / name / ("" if spec.kind == "files" else "raw")
+    lines = [f"{name}: {spec.summary}", f"{'files' if spec.kind == 'files' else 'raw files'} under {raw}/:"]
     for item in spec.raw:
-        check = f"published MD5 {item.md5} (torchvision)" if item.md5 else "SHA-256 lock file (no published sum)"
+        check = (f"published MD5 {item.md5} (torchvision)" if item.md5 else
+                 f"SHA-256 prefix {item.sha256_prefix} (published in the file name)" if item.sha256_prefix else
+                 "SHA-256 lock file (no published sum)")
         lines.append(f"  {item.path}  [{check}]")
     sources = [a.url for a in spec.archives] + [u for item in spec.raw for u in item.urls[:1]]
     if spec.copy_local is not None:

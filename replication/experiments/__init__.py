@@ -50,6 +50,12 @@ class RunContext:
         """Seed of this run: the experiment's base seed plus a stable per-run offset."""
         return int(self.settings.get("seed", 0)) + offset
 
+    @property
+    def results_root(self) -> Path:
+        """The results root (``out_dir`` is ``<results_root>/<scale>/<experiment>/<run>``), where
+        upstream runs are found, e.g. ``replication.metrics.calibrated_proxy(ctx.results_root, ctx.scale)``."""
+        return self.out_dir.parents[2]
+
 
 @dataclass
 class SummaryContext:

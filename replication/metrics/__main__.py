@@ -1,5 +1,6 @@
-"""``python -m replication.metrics fetch-inception [DATA_ROOT]``: the command named in the
-missing-weights error (until the CLI wires its own ``fetch`` to ``fetch_inception_weights``)."""
+"""``python -m replication.metrics fetch-inception [DATA_ROOT]``: an alias of
+``replicate fetch inception-weights --root DATA_ROOT`` (the command the errors name), which
+also writes the data root's manifest."""
 
 import sys
 

@@ -8,7 +8,8 @@ first 8 hex digits of the file's SHA-256 (``6726825d``); we check it on every lo
 truncated download or a foreign file is one clear error instead of an ``EOFError`` deep
 inside ``torch.load``. The harness never lets torch-fidelity download at evaluation time:
 the file is fetched by :func:`fetch_inception_weights` (the only networked step) into
-``<data_root>/inception-weights/``.
+``<data_root>/inception-weights/``; the data registry lists it as ``inception-weights``, so
+``replicate fetch inception-weights`` (and the workflow's fetch rule) calls that function.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def inception_weights_path(root: str | os.PathLike | None = None) -> Path:
 
 
 def _manual_step(path: Path) -> str:
-    return (f"fetch it with `python -m replication.metrics fetch-inception {path.parents[1]}` where the network "
+    return (f"fetch it with `replicate fetch inception-weights --root {path.parents[1]}` where the network "
             f"allows it, or download {INCEPTION_URL} by hand and place it at {path}")
 
 

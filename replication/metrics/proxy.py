@@ -13,8 +13,9 @@ hundred samples has a full-rank covariance) and ``logits`` = the 10 class logits
 map of ``features`` (IS), mirroring Inception's pool3 → logits.
 
 Inputs follow torch-fidelity's contract (uint8 B×C×H×W); C = 3 is averaged to grey (exact for
-replicated grey), any size other than 28×28 (e.g. 32×32) is resized deterministically by
-antialiased bilinear interpolation, then scaled to [-1, 1].
+replicated grey). A 32×32 input (the CIFAR-10 stand-in: 28×28 zero-padded by
+``replication.data.pad_to``) is centre-cropped back to 28×28, exactly; any other size is
+resized deterministically by antialiased bilinear interpolation. Then scaled to [-1, 1].
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ from torch_fidelity.helpers import vassert
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 from replication.errors import ReplicationError
-from replication.io import load_torch, save_torch, sha256_file
+from replication.io import load_torch, save_torch, sha256_file, write_text
 from replication.metrics.fidelity import extract_features, to_uint8
 from replication.metrics.inception import Extractor
 
 PROXY_EXTRACTOR = "replication-proxy-cnn"
 INPUT_SIZE = 28
+CROP_SIZES = (32,)  # sizes made by zero-padding 28×28 (replication.data.pad_to): centre-cropped, not resized
 FEATURE_DIM = 32
 
 
@@ -62,14 +64,18 @@ class ProxyNet(nn.Module):
 
 
 def prepare(images: torch.Tensor) -> torch.Tensor:
-    """uint8 B×H×W or B×C×H×W → float B×1×28×28 in [-1, 1]."""
+    """uint8 B×H×W or B×C×H×W → float B×1×28×28 in [-1, 1] (32×32: centre crop; other sizes: resize)."""
     x = images.to(torch.float32)
     if x.dim() == 3:
         x = x.unsqueeze(1)
     if x.shape[1] == 3:  # integer sums are exact, so replicated grey maps back bit-exactly
         x = x.sum(1, keepdim=True) / 3
     x = x / 255
-    if tuple(x.shape[-2:]) != (INPUT_SIZE, INPUT_SIZE):
+    size = tuple(x.shape[-2:])
+    if size[0] == size[1] and size[0] in CROP_SIZES:  # exact inverse of pad_to: the centre 28×28
+        top = (size[0] - INPUT_SIZE) // 2
+        x = x[..., top:top + INPUT_SIZE, top:top + INPUT_SIZE]
+    elif size != (INPUT_SIZE, INPUT_SIZE):
         x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", antialias=True, align_corners=False)
     return x * 2 - 1
 
@@ -133,6 +139,50 @@ def load_proxy(path: str | Path) -> tuple[ProxyNet, dict]:
     net = ProxyNet(meta["classes"], meta["feature_dim"])
     net.load_state_dict(blob["state_dict"])
     return net.eval().requires_grad_(False), meta
+
+
+# -- THE proxy of a scale: built by run metrics_calibration/proxy_<dataset> --------------------
+
+CALIBRATION_EXPERIMENT = "metrics_calibration"
+
+
+def proxy_run(dataset: str = "fashion-mnist") -> str:
+    """``experiment/run`` of the run that trains the proxy (what experiments list as ``upstream``)."""
+    return f"{CALIBRATION_EXPERIMENT}/proxy_{dataset}"
+
+
+def proxy_path(results_root: str | Path, scale: str, dataset: str = "fashion-mnist") -> Path:
+    """``<results_root>/<scale>/metrics_calibration/proxy_<dataset>/proxy.pt``."""
+    return Path(results_root) / scale / proxy_run(dataset) / "proxy.pt"
+
+
+def write_proxy_checksum(path: str | Path, digest: str) -> Path:
+    """``proxy.sha256`` beside the classifier, in ``sha256sum`` format (``sha256sum -c`` checks it)."""
+    path = Path(path)
+    sidecar = path.with_suffix(".sha256")
+    write_text(sidecar, f"{digest}  {path.name}\n")
+    return sidecar
+
+
+def calibrated_proxy(results_root: str | Path, scale: str, dataset: str = "fashion-mnist") -> Extractor:
+    """The proxy feature extractor every experiment uses at this scale, checked against the
+    SHA-256 its training run recorded. Declare ``upstream: [metrics_calibration/proxy_<dataset>]``
+    so Snakemake builds it first; a missing or changed file is one ReplicationError."""
+    path = proxy_path(results_root, scale, dataset)
+    run = proxy_run(dataset)
+    if not path.is_file():
+        raise ReplicationError(
+            f"missing proxy classifier {path}: it is built by run {run} at scale {scale}; list "
+            f"`upstream: [{run}]` in the experiment's YAML so Snakemake builds it first, or run "
+            f"`replicate run {run.replace('/', ' ')} --scale {scale}`")
+    sidecar = path.with_suffix(".sha256")
+    recorded = sidecar.read_text().split()[0] if sidecar.is_file() else None
+    extractor = proxy_extractor(path)
+    if recorded is None or extractor.weights_sha256 != "proxy:" + recorded:
+        raise ReplicationError(
+            f"proxy classifier {path} does not match its recorded checksum {sidecar}: rerun "
+            f"`replicate run {run.replace('/', ' ')} --scale {scale}` (and everything that used it)")
+    return extractor
 
 
 def proxy_extractor(path: str | Path) -> Extractor:

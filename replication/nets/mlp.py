@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from replication.nets.init import tflib_linear_
@@ -47,3 +48,24 @@ class MLP(nn.Module):
         if self.output_shape is not None:
             out = out.view(len(x), *self.output_shape)
         return out
+
+
+def linear_output_gradient_norms(model: nn.Module, x: Tensor, loss_fn) -> Tensor:
+    """L2 norm of d loss / d a_l for the output a_l of every ``nn.Linear`` of ``model``, in
+    module order (input side first, the model's output last): WGAN-GP Figure 1b's "norm of
+    the gradient of the critic loss with respect to successive layers of activations".
+
+    A forward hook on each Linear layer keeps its output tensor (the layer's activation);
+    one ``autograd.grad`` call then differentiates ``loss_fn(model(x))`` with respect to all
+    of them, leaving the parameters' ``.grad`` untouched. Each norm is taken over the whole
+    activation tensor (batch x units)."""
+    outputs: list[Tensor] = []
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    handles = [m.register_forward_hook(lambda _m, _i, out: outputs.append(out)) for m in linears]
+    try:
+        loss = loss_fn(model(x.detach().requires_grad_(True)))
+    finally:
+        for handle in handles:
+            handle.remove()
+    grads = torch.autograd.grad(loss, outputs)
+    return torch.stack([g.detach().norm() for g in grads])

@@ -50,7 +50,8 @@ def run_inputs(wildcards):
     doc = cfg.paper_file(wildcards.experiment)
     names = doc.get("datasets", []) + (doc.get("paper_datasets", []) if wildcards.scale == "paper" else [])
     data = [f"{DATA_ROOT}/{name}/manifest.json" for name in names]
-    upstream = [f"results/{wildcards.scale}/{ref}/result.json" for ref in doc.get("upstream", [])]
+    own = f"{wildcards.experiment}/{wildcards.run}"  # a run never waits for itself (metrics_calibration)
+    upstream = [f"results/{wildcards.scale}/{ref}/result.json" for ref in doc.get("upstream", []) if ref != own]
     return data + upstream
 
 
