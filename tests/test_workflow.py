@@ -88,6 +88,14 @@ def test_sigkilled_snakemake_job_resumes_bitwise(tmp_path):
     ga, gb = torch.load(a / "generator.pt"), torch.load(b / "generator.pt")
     assert all(torch.equal(ga[k], gb[k]) for k in ga)
 
+    # Complete runs are not recomputed; a changed setting reruns them.
+    dry = snakemake("-n", "--cores", "1", TARGET, "--config", "scale=smoke", f"extra_deltas={deltas}", cwd=straight)
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+    # Same file path (so only the settings' digest differs), one setting changed.
+    deltas.write_text(yaml.safe_dump({"wgan_distances": {"learn": {**KILL_DELTAS["wgan_distances"]["learn"], "iterations": 601}}}))
+    dry = snakemake("-n", "--cores", "1", TARGET, "--config", "scale=smoke", f"extra_deltas={deltas}", cwd=straight)
+    assert "rule run" in dry.stdout + dry.stderr and "Params have changed" in dry.stdout + dry.stderr
+
 
 def test_default_profile_is_applied_automatically():
     proc = snakemake("-n", "--cores", "1", "reports/all", "--config", "scale=smoke")

@@ -55,6 +55,15 @@ def run_inputs(wildcards):
     return data + upstream
 
 
+def settings_digest(wildcards):
+    """Hash of the experiment's resolved settings at this scale: a changed setting or scale
+    delta reruns the experiment's runs (Snakemake's params rerun trigger)."""
+    import hashlib, json
+
+    settings = cfg.resolve(wildcards.experiment, wildcards.scale, EXTRA)
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def run_results(wildcards):
     return expand("results/{scale}/{experiment}/{run}/result.json", scale=wildcards.scale,
                   experiment=wildcards.experiment, run=RUNS[wildcards.experiment])

@@ -15,6 +15,7 @@ rule run:
     params:
         device=config["device"],
         extra=EXTRA_ARG,
+        settings=settings_digest,
     shell:
         "{REPLICATE} run {wildcards.experiment} {wildcards.run} --scale {wildcards.scale} "
         "--device {params.device} --threads {threads} {params.extra} 2>&1 | tee {log}"
