@@ -313,14 +313,16 @@ def summarize(ctx: SummaryContext) -> dict:
         lam = s["surface"]["methods"][method]["gp_lambda"]
         out[f"w1_abs_dev_{method}"] = {"value": max(devs), "file": files(names),
                                        "note": f"lambda = {lam}, n = {n} held-out per side; " + "; ".join(notes)
-                                               + f" (cap {s['surface']['methods'][method]['iterations']} iterations)"}
+                                               + f" (cap {s['surface']['methods'][method]['iterations']} iterations,"
+                                               + f" critic {s['surface']['depth']}x{s['surface']['width']}; paper 3x512)"}
 
     main = [f"surface_{ds}_{m}" for ds in s["datasets"] for m in ("clip", "gp")]
     conv = {r: (res[r]["converged_at"], res[r]["cap"]) for r in main}
     out["surfaces_converged"] = {
         "value": all(c is not None for c, _ in conv.values()), "file": files(main),
         "note": "converged at iteration (cap): " + ", ".join(f"{r.removeprefix('surface_')} {c} ({cap})" for r, (c, cap) in conv.items())
-                + f"; {s['surface']['n_critic']} critic steps per iteration; Plateau {s['surface']['convergence']}"}
+                + f"; {s['surface']['n_critic']} critic steps per iteration; Plateau {s['surface']['convergence']}"
+                + f"; critic {s['surface']['depth']}x{s['surface']['width']} (paper 3x512)"}
     gaps = {ds: surface(ds, "clip")["quadratic_r2"] - surface(ds, "gp")["quadratic_r2"] for ds in s["datasets"]}
     out["clip_simpler_than_gp"] = {
         "value": min(gaps.values()), "file": files(main),
