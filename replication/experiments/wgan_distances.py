@@ -26,6 +26,7 @@ from replication.experiments import RunContext, SummaryContext
 from replication.io import read_json, write_frame, write_json
 from replication.metrics.transport import exact_w1
 from replication.nets import MLP
+from replication.objectives import critic_loss, generator_loss
 from replication.train.adversarial import AdversarialSettings, AdversarialTrainer
 from replication.train.optim import build_optimizer
 from replication.train.schedule import CriticSchedule
@@ -106,7 +107,6 @@ def _js_bound(ctx: RunContext) -> dict:
 
 
 def _bce_loss(disc: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    from replication.objectives import critic_loss
     return critic_loss("gan_minimax", disc(real), disc(fake))
 
 
@@ -150,7 +150,6 @@ def _theta_grad(trainer: AdversarialTrainer) -> torch.Tensor:
     """dL_G/dtheta on a fresh batch at the current critic (no update)."""
     g = trainer.generator
     fake_out = trainer.critic(g(trainer.noise.next()))
-    from replication.objectives import generator_loss
     (grad,) = torch.autograd.grad(generator_loss(trainer.settings.objective, fake_out), g.theta)
     return grad.detach()[0]
 
