@@ -68,9 +68,6 @@ class SummaryContext:
     def result(self, run: str) -> dict:
         return read_json(self.results_dir / run / "result.json")
 
-    def rel(self, path: Path) -> str:
-        return str(path)
-
 
 def paths(results_root: Path, scale: str, exp_id: str, run: str | None = None) -> tuple[Path, Path]:
     out = results_root / scale / exp_id

@@ -19,7 +19,8 @@ class MetricLog:
         self.pending_values: list[torch.Tensor] = []
 
     def record(self, step: int, values: dict[str, torch.Tensor | float]) -> None:
-        row = [torch.as_tensor(values[c], dtype=torch.float64).detach().reshape(()) for c in self.columns[1:]]
+        # float32: MPS has no float64, and the losses themselves are float32.
+        row = [torch.as_tensor(values[c], dtype=torch.float32).detach().reshape(()) for c in self.columns[1:]]
         self.pending_steps.append(step)
         self.pending_values.append(torch.stack([v.to(row[0].device) for v in row]))
 
