@@ -6,8 +6,11 @@ import torch
 from torch import Tensor, nn
 
 from replication.nets.init import tflib_linear_
+from replication.nets.layers import SoftplusELU
+from replication.nets.registry import register
 
-ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh,
+               "lrelu": lambda: nn.LeakyReLU(0.2), "softplus_elu": SoftplusELU}  # names of layers.py too
 
 
 class MLP(nn.Module):
@@ -48,6 +51,67 @@ class MLP(nn.Module):
         if self.output_shape is not None:
             out = out.view(len(x), *self.output_shape)
         return out
+
+
+def _check_activations(*names: str | None) -> None:
+    for name in names:
+        if name is not None and name not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+@register("mlp", "mlp", in_features=2, out_features=1)
+def mlp(in_features: int, out_features: int, width: int = 512, depth: int = 3, activation: str = "relu",
+        init: str = "torch", output_activation: str | None = None,
+        output_shape: tuple[int, ...] | None = None) -> MLP:
+    """Generic MLP: depth x (Linear(width), activation) -> Linear(out_features) (listed at 2->512x3->1)."""
+    _check_activations(activation, output_activation)
+    return MLP(in_features, out_features, width, depth, activation, init, output_activation,
+               tuple(output_shape) if output_shape is not None else None)
+
+
+@register("wgan_mlp_g", "mlp")
+def wgan_mlp_g(nz: int = 100, width: int = 512, depth: int = 3, resolution: int = 64, channels: int = 3,
+               init: str = "torch") -> MLP:
+    """WGAN MLP_G: nz -> 3 x (512, ReLU) -> C*R*R, no output tanh, PyTorch init (WGAN s2.1)."""
+    net = MLP(nz, channels * resolution * resolution, width, depth, "relu", init,
+              output_shape=(channels, resolution, resolution))
+    net.nz = nz
+    return net
+
+
+@register("wgan_mlp_d", "mlp")
+def wgan_mlp_d(width: int = 512, depth: int = 3, resolution: int = 64, channels: int = 3,
+               init: str = "torch") -> MLP:
+    """WGAN MLP_D: C*R*R -> 3 x (512, ReLU) -> 1, no batch mean here, PyTorch init (WGAN s2.1)."""
+    return MLP(channels * resolution * resolution, 1, width, depth, "relu", init)
+
+
+@register("fc_g", "mlp", doc="Alias of wgangp_fc_g (gan_64x64.py FCGenerator).")
+@register("wgangp_fc_g", "mlp")
+def wgangp_fc_g(nz: int = 128, width: int = 512, depth: int = 4, resolution: int = 64, channels: int = 3,
+                init: str = "tflib") -> MLP:
+    """gan_64x64.py FCGenerator: 128 -> 4 x (512, ReLU, he) -> 12288 (glorot), tanh (s9 item 3)."""
+    net = MLP(nz, channels * resolution * resolution, width, depth, "relu", init, output_activation="tanh",
+              output_shape=(channels, resolution, resolution))
+    net.nz = nz
+    return net
+
+
+@register("toy_g", "mlp")
+def toy_g(width: int = 512, depth: int = 3, nz: int = 2, dim: int = 2, activation: str = "relu",
+          init: str = "tflib") -> MLP:
+    """gan_toy.py Generator: 2 -> depth x (512, ReLU, he) -> 2 (glorot); depth 12 for Fig 1b (s4)."""
+    _check_activations(activation)
+    net = MLP(nz, dim, width, depth, activation, init)
+    net.nz = nz
+    return net
+
+
+@register("toy_d", "mlp")
+def toy_d(width: int = 512, depth: int = 3, dim: int = 2, activation: str = "relu", init: str = "tflib") -> MLP:
+    """gan_toy.py Discriminator: 2 -> depth x (512, ReLU, he) -> 1 (glorot), no BN (WGAN-GP s4)."""
+    _check_activations(activation)
+    return MLP(dim, 1, width, depth, activation, init)
 
 
 def linear_output_gradient_norms(model: nn.Module, x: Tensor, loss_fn) -> Tensor:
