@@ -283,10 +283,22 @@ register(DatasetSpec(
 ))
 
 # --- Inception weights (torch-fidelity) ---------------------------------------------------
+# The data layer owns what the file is and where it comes from (like the MD5s above), so it
+# never imports the metric stack at import time: replication.metrics.inception imports these
+# constants from here, and the download itself is imported only when a fetch runs.
+# INCEPTION_URL is torch-fidelity 0.4's URL_INCEPTION_V3 (torch_fidelity/feature_extractor_inceptionv3.py),
+# pinned here; tests/metrics/test_inception.py checks that the two still agree.
+INCEPTION_URL = ("https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
+                 "weights-inception-2015-12-05-6726825d.pth")
+INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[-1]  # weights-inception-2015-12-05-6726825d.pth
+INCEPTION_SHA256_PREFIX = INCEPTION_FILE.rsplit("-", 1)[-1].split(".")[0]  # 6726825d
+
 
 def fetch_inception_files(root: Path) -> dict[str, dict]:
     """Download (where the network allows) and verify the weights; the manifest's checks."""
-    from replication.metrics import inception  # the module's constants are read at call time
+    # imported here, not at module level (data never imports metrics at import time); the
+    # module's constants are read at call time, so tests can point them at a local file
+    from replication.metrics import inception
 
     prefix = inception.INCEPTION_SHA256_PREFIX
     path = inception.fetch_inception_weights(root, url=inception.INCEPTION_URL, sha256_prefix=prefix)
@@ -294,17 +306,11 @@ def fetch_inception_files(root: Path) -> dict[str, dict]:
                         "digest": inception.verify_weights(path, prefix)}}
 
 
-def _inception_spec() -> DatasetSpec:
-    from replication.metrics.inception import INCEPTION_FILE, INCEPTION_SHA256_PREFIX, INCEPTION_URL
-
-    return DatasetSpec(
-        name="inception-weights", kind="files",
-        summary="torch-fidelity's inception-v3-compat weights (TF graph inception-2015-12-05), for IS/FID/KID at "
-                "scale paper",
-        raw=(RawItem(INCEPTION_FILE, urls=(INCEPTION_URL,), sha256_prefix=INCEPTION_SHA256_PREFIX),),
-        manual=f"download {INCEPTION_URL} on a machine with network access and copy it into the folder unchanged",
-        fetch_files=fetch_inception_files,
-    )
-
-
-register(_inception_spec())
+register(DatasetSpec(
+    name="inception-weights", kind="files",
+    summary="torch-fidelity's inception-v3-compat weights (TF graph inception-2015-12-05), for IS/FID/KID at "
+            "scale paper",
+    raw=(RawItem(INCEPTION_FILE, urls=(INCEPTION_URL,), sha256_prefix=INCEPTION_SHA256_PREFIX),),
+    manual=f"download {INCEPTION_URL} on a machine with network access and copy it into the folder unchanged",
+    fetch_files=fetch_inception_files,
+))

@@ -121,9 +121,20 @@ class _Images(Dataset):
         return self.images[i]
 
 
+def _extractor_registry() -> dict:
+    """torch-fidelity's feature-extractor registry, with the harness's proxy classifier in it.
+
+    ``replication.metrics.proxy`` registers ``replication-proxy-cnn`` when imported; it is
+    imported here, at call time, because it imports this module (and ``replication.metrics``
+    itself imports nothing eagerly)."""
+    import replication.metrics.proxy  # noqa: F401
+
+    return FEATURE_EXTRACTORS_REGISTRY
+
+
 def feature_layer(extractor: Extractor, metric: str) -> str:
     """The layer torch-fidelity uses for ``metric`` ('isc', 'fid', 'kid') with this extractor."""
-    return FEATURE_EXTRACTORS_REGISTRY[extractor.name].get_default_feature_layer_for_metric(metric)
+    return _extractor_registry()[extractor.name].get_default_feature_layer_for_metric(metric)
 
 
 def extract_features(images: torch.Tensor, extractor: Extractor, layers: Sequence[str],
@@ -134,6 +145,7 @@ def extract_features(images: torch.Tensor, extractor: Extractor, layers: Sequenc
     if images.shape[1] == 1:
         images = images.expand(-1, 3, -1, -1)
     cuda = torch.cuda.is_available() if cuda is None else cuda
+    _extractor_registry()  # create_feature_extractor looks the name up there
     module = create_feature_extractor(extractor.name, list(layers), cuda=cuda, verbose=False,
                                       feature_extractor_weights_path=str(extractor.weights_path))
     return get_featuresdict_from_dataset(_Images(images.contiguous()), module, batch_size, cuda,

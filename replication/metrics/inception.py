@@ -8,8 +8,10 @@ first 8 hex digits of the file's SHA-256 (``6726825d``); we check it on every lo
 truncated download or a foreign file is one clear error instead of an ``EOFError`` deep
 inside ``torch.load``. The harness never lets torch-fidelity download at evaluation time:
 the file is fetched by :func:`fetch_inception_weights` (the only networked step) into
-``<data_root>/inception-weights/``; the data registry lists it as ``inception-weights``, so
-``replicate fetch inception-weights`` (and the workflow's fetch rule) calls that function.
+``<data_root>/inception-weights/``; the data registry lists it as ``inception-weights`` (and
+pins its URL and SHA-256 prefix, re-exported here), so ``replicate fetch inception-weights``
+(and the workflow's fetch rule) calls that function. Dependency direction: this module
+imports ``replication.data``; the data layer imports it only inside that fetch.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
-
+from replication.data.registry import INCEPTION_FILE, INCEPTION_SHA256_PREFIX, INCEPTION_URL
+from replication.data.store import data_root
 from replication.errors import ReplicationError
 from replication.io import sha256_file
 
 INCEPTION_EXTRACTOR = "inception-v3-compat"  # torch-fidelity registry name
-INCEPTION_URL = URL_INCEPTION_V3
-INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[-1]  # weights-inception-2015-12-05-6726825d.pth
-INCEPTION_SHA256_PREFIX = INCEPTION_FILE.rsplit("-", 1)[-1].split(".")[0]  # 6726825d
+# INCEPTION_URL (torch-fidelity's URL_INCEPTION_V3), INCEPTION_FILE (weights-inception-2015-12-05-6726825d.pth)
+# and INCEPTION_SHA256_PREFIX (6726825d) are the data registry's, re-exported; data_root is
+# replication.data's rule (explicit root, else $REPLICATION_DATA, else <repo>/data).
+__all__ = ["INCEPTION_EXTRACTOR", "INCEPTION_FILE", "INCEPTION_SHA256_PREFIX", "INCEPTION_URL", "Extractor",
+           "data_root", "fetch_inception_weights", "inception_extractor", "inception_weights_path",
+           "verify_weights"]
 
 
 @dataclass(frozen=True)
@@ -41,24 +46,6 @@ class Extractor:
     weights_path: Path
     weights_sha256: str
     proxy: bool
-
-
-def data_root(root: str | os.PathLike | None = None) -> Path:
-    """Explicit ``root``, else ``$REPLICATION_DATA``, else ``<repo>/data``.
-
-    Delegates to ``replication.data.data_root`` (imported lazily, so this module does not
-    depend on the data layer at import time) and falls back to the same rule without it.
-    """
-    try:
-        from replication.data import data_root as _data_root
-    except ImportError:
-        _data_root = None
-    if _data_root is not None:
-        return Path(_data_root(root))
-    if root is not None:
-        return Path(root)
-    env = os.environ.get("REPLICATION_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "data"
 
 
 def inception_weights_path(root: str | os.PathLike | None = None) -> Path:
