@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,30 @@ class Claim:
         raise ValueError(f"unknown test kind {kind!r}")
 
 
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\}")
+
+
+def render(text: str, settings: dict, where: str = "claim") -> str:
+    """Fill ``{dotted.setting}`` placeholders from the resolved settings of the scale being
+    judged, so claim texts never repeat (and never contradict) a number that lives in settings."""
+    def value(match: re.Match) -> str:
+        node: Any = settings
+        for part in match.group(1).split("."):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                raise ReplicationError(f"{where}: placeholder {{{match.group(1)}}} names no setting")
+        if isinstance(node, float):
+            return f"{node:g}"
+        if isinstance(node, int) and not isinstance(node, bool) and abs(node) >= 10_000:
+            return f"{node:,}"
+        return str(node)
+
+    return PLACEHOLDER.sub(value, text)
+
+
 def load_claims(config_dir: Path = cfg.CONFIG_DIR) -> list[Claim]:
     """Every claim of every experiment, schema-checked."""
     claims: list[Claim] = []
@@ -126,12 +151,15 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
         measured = read_json(path) if chosen and path.exists() else None
         result, reason, value = verdict(claim, scale, measured, chosen)
         entry = (measured or {}).get(claim.key) or {}
+        settings = cfg.resolve(claim.experiment, scale)
+        text = {field: render(getattr(claim, field), settings, f"claim {claim.id}")
+                for field in ("claim", "measure", "rationale")}
         rows.append({
-            "paper": claim.paper, "artifact": claim.artifact, "claim": claim.claim, "measure": claim.measure,
+            "paper": claim.paper, "artifact": claim.artifact, "claim": text["claim"], "measure": text["measure"],
             "published": _fmt(claim.published), "reproduced": _fmt(value), "tolerance": claim.tolerance_text,
             "scale": scale, "verdict": result, "reason": reason, "seeds": claim.seeds,
             "from": entry.get("file", str(path) if measured is not None else "—"),
-            "claim_id": claim.id, "rationale": claim.rationale, "source": claim.source,
+            "claim_id": claim.id, "rationale": text["rationale"], "source": claim.source,
         })
     return pd.DataFrame(rows)
 

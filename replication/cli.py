@@ -1,12 +1,14 @@
 """``replicate``: the command line every Snakemake rule calls.
 
     replicate run EXPERIMENT RUN --scale S      train/evaluate one run
+    replicate evaluate EXPERIMENT RUN --scale S final metrics of a run's final networks
     replicate summarize EXPERIMENT --scale S    measured values for the claims
     replicate notebook ARTIFACT --scale S       execute one report notebook (jupytext + papermill)
     replicate scorecard --scale S               reports/<scale>/scorecard.{md,html,csv}
     replicate manifest --scale S                the reports/all manifest
     replicate fetch DATASET                     download/verify/pack a dataset
     replicate list [--scale S]                  experiments, runs and artifacts
+    replicate list --networks                   registered networks and parameter counts
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="train/evaluate one run of an experiment")
+    p.add_argument("experiment")
+    p.add_argument("run")
+    _add_scale(p)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--results", default="results", type=Path)
+
+    p = sub.add_parser("evaluate", help="score a run's final networks (reruns from pulled checkpoints)")
     p.add_argument("experiment")
     p.add_argument("run")
     _add_scale(p)
@@ -67,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="experiments, their runs and artifacts")
     _add_scale(p)
+    p.add_argument("--networks", action="store_true", help="list the registered networks instead")
     return parser
 
 
@@ -90,6 +101,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from replication.experiments import execute_run
         print(execute_run(args.experiment, args.run, args.scale, args.device, args.threads, args.results, args.extra_deltas))
+    elif args.command == "evaluate":
+        from replication.experiments import execute_evaluation
+        print(execute_evaluation(args.experiment, args.run, args.scale, args.device, args.threads, args.results,
+                                 args.extra_deltas))
     elif args.command == "summarize":
         from replication.experiments import execute_summary
         print(execute_summary(args.experiment, args.scale, args.results, args.extra_deltas))
@@ -111,13 +126,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(data.describe(args.dataset, args.root))
         else:
             print(data.fetch(args.dataset, args.root, limit=args.limit, workers=args.workers))
+    elif args.command == "list" and args.networks:
+        from replication.nets import list_networks
+        for row in list_networks():
+            print(f"{row['name']:<22} {row['family']:<9} {row['params']:>12,}  {row['doc']}")
     elif args.command == "list":
-        from replication.experiments import run_ids
         for exp_id in cfg.experiment_ids():
             doc = cfg.paper_file(exp_id)
             print(f"{exp_id}: {doc['title']}")
             print(f"  artifacts: {', '.join(doc['artifacts'])}")
-            print(f"  runs at {args.scale}: {', '.join(run_ids(exp_id, args.scale, args.extra_deltas))}")
+            print(f"  runs at {args.scale}: {', '.join(cfg.runs_of(exp_id, args.scale, args.extra_deltas))}")
     return 0
 
 

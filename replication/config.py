@@ -55,7 +55,13 @@ def validate(obj: Any, schema: str, where: str) -> None:
 
 
 def experiment_ids(config_dir: Path = CONFIG_DIR) -> list[str]:
-    return sorted(p.stem for p in (config_dir / "experiments").glob("*.yaml"))
+    """The experiments listed in ``registry.yaml`` (read by DVC too), each with a settings file."""
+    listed = (read_yaml(config_dir / "registry.yaml") or {}).get("experiments") or []
+    files = sorted(p.stem for p in (config_dir / "experiments").glob("*.yaml"))
+    if sorted(listed) != files:
+        raise ReplicationError(f"{config_dir / 'registry.yaml'} lists {sorted(listed)} but the settings files are "
+                               f"{files}: keep the two in step")
+    return sorted(listed)
 
 
 def check_scale(scale: str) -> str:
@@ -65,7 +71,7 @@ def check_scale(scale: str) -> str:
 
 
 def check_experiment(exp_id: str, config_dir: Path = CONFIG_DIR) -> str:
-    known = experiment_ids(config_dir)
+    known = sorted(p.stem for p in (config_dir / "experiments").glob("*.yaml"))
     if exp_id not in known:
         raise ReplicationError(f"unknown experiment {exp_id!r}; known: {', '.join(known)}")
     return exp_id
@@ -86,6 +92,8 @@ def paper_file(exp_id: str, config_dir: Path = CONFIG_DIR) -> dict:
     path = config_dir / "experiments" / f"{exp_id}.yaml"
     doc = read_yaml(path)
     validate(doc, "experiment", str(path))
+    if doc["id"] != exp_id:
+        raise ReplicationError(f"{path}: id {doc['id']!r} differs from the file name")
     missing = sorted(set(doc["settings"]) - set(doc["sources"]))
     orphans = sorted(set(doc["sources"]) - set(doc["settings"]))
     if missing or orphans:
@@ -142,3 +150,65 @@ def workflow_config(overrides: dict | None = None, config_dir: Path = CONFIG_DIR
     check_scale(config["scale"])
     selected_experiments(config.get("experiments"), config_dir)
     return config
+
+
+# -- the run matrix: which runs an experiment has, declared in its YAML (cheap for the DAG) --
+
+def run_matrix(exp_id: str, settings: dict, config_dir: Path = CONFIG_DIR) -> dict[str, dict]:
+    """``{run_id: params}`` from the experiment file's ``runs:`` list. Each entry names a
+    ``task`` (a function of the experiment module), an ``id`` template (default: the task),
+    ``foreach`` bindings (a list of values, or a dotted path into the resolved settings: a list
+    gives its items, a mapping its keys) expanded as a Cartesian product in declared order,
+    and static ``params``. A run receives its params; nothing parses run ids back."""
+    import itertools
+
+    doc = paper_file(exp_id, config_dir)
+    matrix: dict[str, dict] = {}
+    for n, entry in enumerate(doc["runs"]):
+        where = f"experiments/{exp_id}.yaml: runs[{n}]"
+        names, values = [], []
+        for name, source in (entry.get("foreach") or {}).items():
+            names.append(name)
+            values.append(_values(settings, source, f"{where}.foreach.{name}"))
+        for combo in itertools.product(*values):
+            bound = dict(zip(names, combo))
+            try:
+                run_id = entry.get("id", entry["task"]).format(**bound)
+            except (KeyError, ValueError) as err:
+                raise ReplicationError(f"{where}: id template {entry.get('id')!r} cannot be filled ({err})") from None
+            if run_id in matrix:
+                raise ReplicationError(f"{where}: run id {run_id!r} is declared twice")
+            matrix[run_id] = {"task": entry["task"], **bound, **(entry.get("params") or {})}
+    return matrix
+
+
+def _values(settings: dict, source: Any, where: str) -> list:
+    if isinstance(source, list):
+        return source
+    node: Any = settings
+    for part in str(source).split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ReplicationError(f"{where}: no setting {source!r}")
+        node = node[part]
+    if isinstance(node, dict):
+        return list(node)
+    if isinstance(node, list):
+        return node
+    raise ReplicationError(f"{where}: setting {source!r} is neither a list nor a mapping")
+
+
+def runs_of(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> dict[str, dict]:
+    return run_matrix(exp_id, resolve(exp_id, scale, extra_deltas))
+
+
+def evaluated_runs(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> list[str]:
+    """Runs whose final networks the generic ``evaluate`` rule scores (entries with
+    ``evaluate: true``): their final metrics can be recomputed from pulled checkpoints."""
+    settings = resolve(exp_id, scale, extra_deltas)
+    tasks = {e["task"] for e in paper_file(exp_id)["runs"] if e.get("evaluate")}
+    return [run for run, params in run_matrix(exp_id, settings).items() if params["task"] in tasks]
+
+
+def threads_of(exp_id: str, scale: str) -> int:
+    threads = paper_file(exp_id)["threads"]
+    return threads[scale] if isinstance(threads, dict) else threads

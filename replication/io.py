@@ -58,8 +58,14 @@ def write_frame(path: str | os.PathLike, frame) -> None:
 
 
 def save_torch(path: str | os.PathLike, obj: Any) -> None:
+    """Through a buffer: torch.save names the zip's top folder after the file, so saving to a
+    random temporary name would make identical checkpoints differ byte for byte."""
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(buffer.getvalue())
 
 
 def load_torch(path: str | os.PathLike, map_location="cpu") -> Any:

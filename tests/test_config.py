@@ -28,7 +28,7 @@ def _config_tree(tmp_path, scale_doc, settings=None, sources=None):
     (root / "scales").mkdir()
     settings = settings or {"iterations": 100, "lr": 0.001, "net": {"width": 64}}
     doc = {"id": "toy", "title": "t", "papers": ["wgan"], "artifacts": ["wgan/fig1"], "threads": 1, "gpu": False,
-           "settings": settings, "sources": sources or {k: "[I] test" for k in settings}}
+           "runs": [{"task": "train"}], "settings": settings, "sources": sources or {k: "[I] test" for k in settings}}
     (root / "experiments" / "toy.yaml").write_text(yaml.safe_dump(doc))
     (root / "scales" / "small.yaml").write_text(yaml.safe_dump(scale_doc))
     cfg.paper_file.cache_clear()

@@ -1,27 +1,82 @@
-"""The shared adversarial trainer: schedule, optimisers, losses, logging, bitwise resume."""
+"""The training engine: declared training blocks, objectives, the loop, evaluation during
+training, bitwise resume, and device placement."""
 
 import math
 
 import pandas as pd
 import pytest
 import torch
+from torch import nn
 
 from replication import objectives as obj
 from replication.data.batches import SamplerSource, TensorSource
 from replication.errors import ReplicationError
 from replication.io import load_torch
-from replication.nets import MLP
-from replication.train.adversarial import AdversarialSettings, AdversarialTrainer
+from replication.nets.registry import NETWORKS, register
+from replication.train import EvalData, Sources, build_trainer, merged, parse_training
 from replication.train.convergence import Plateau
 from replication.train.metric_log import MetricLog
-from replication.train.optim import TFRMSprop, build_optimizer
-from replication.train.schedule import CriticSchedule
+from replication.train.optim import TFRMSprop
+from replication.train.spec import CriticScheduleSpec
+
+BLOCK = {
+    "objective": "wgan", "iterations": 23, "batch_size": 16, "lipschitz": {"method": "clip"},
+    "critic_schedule": {"n_critic": 3}, "log_every": 4, "checkpoint_every": 5,
+    "optimizers": {"critic": {"name": "rmsprop", "lr": 1e-3}, "generator": {"name": "adam", "lr": 1e-3, "betas": [0.5, 0.9]}},
+    "lr_schedule": {"name": "linear_decay"},
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def bn_network():
+    """A batch-norm generator registered for this module only (the registry's test lists the rest)."""
+    @register("test_bn_mlp", "test", doc="Two-layer MLP with batch norm (engine tests only).")
+    def _test_bn_mlp(in_features: int = 2, out_features: int = 2, width: int = 16) -> nn.Module:
+        return nn.Sequential(nn.Linear(in_features, width), nn.BatchNorm1d(width), nn.ReLU(),
+                             nn.Linear(width, out_features))
+    yield
+    del NETWORKS["test_bn_mlp"]
+
+
+NETS = {"generator": {"arch": "test_bn_mlp", "in_features": 2, "out_features": 2, "width": 16},
+        "critic": {"arch": "mlp", "in_features": 2, "out_features": 1, "width": 16, "depth": 2}}
+
+
+# -- the declared training block ------------------------------------------------------------
+
+def test_training_block_defaults_and_strict_keys():
+    spec = parse_training({"objective": "wgan", "iterations": 10, "optimizers": {"critic": {"name": "adam", "lr": 1e-4}}})
+    assert spec.lipschitz.method == "none" and spec.critic_schedule.n_critic == 5 and spec.precision == "fp32"
+    assert spec.optimizers["critic"].betas == (0.9, 0.999)
+    for bad, message in [({**BLOCK, "iteratons": 3}, "unknown key 'iteratons'; valid keys: objective"),
+                         ({**BLOCK, "objective": "wgna"}, "unknown objective 'wgna'; choose one of wgan"),
+                         ({**BLOCK, "iterations": "10"}, "iterations: must be int"),
+                         ({**BLOCK, "lipschitz": {"method": "clip", "clip": 0.1}}, "lipschitz: unknown key 'clip'"),
+                         ({**BLOCK, "objective": "gan_ns"}, "needs objective 'wgan'"),
+                         ({k: v for k, v in BLOCK.items() if k != "iterations"}, "missing key 'iterations'")]:
+        with pytest.raises(ReplicationError, match=message) as err:
+            parse_training(bad)
+        assert "\n" not in str(err.value)
+
+
+def test_method_deltas_merge_recursively():
+    out = merged(BLOCK, {"optimizers": {"critic": {"name": "adam"}}, "lipschitz": {"method": "gp"}})
+    assert out["optimizers"]["critic"] == {"name": "adam", "lr": 1e-3}
+    assert out["optimizers"]["generator"] == BLOCK["optimizers"]["generator"]
+    assert BLOCK["optimizers"]["critic"]["name"] == "rmsprop"  # the base block is untouched
 
 
 def test_wgan_warmup_rule():
-    s = CriticSchedule(n_critic=5, wgan_warmup=True)
+    s = CriticScheduleSpec(n_critic=5, wgan_warmup=True)
     assert [s.steps(i) for i in (0, 24, 25, 26, 499, 500, 501, 1000)] == [100, 100, 5, 5, 5, 100, 5, 100]
-    assert CriticSchedule(n_critic=5).steps(0) == 5
+    assert CriticScheduleSpec(n_critic=5).steps(0) == 5
+
+
+def test_lr_schedules():
+    spec = parse_training({**BLOCK, "iterations": 100})
+    assert [spec.lr_factor(i) for i in (0, 50, 100)] == [1.0, 0.5, 0.0]
+    spec = parse_training({**BLOCK, "lr_schedule": {"name": "milestones", "at": [30, 50], "factors": [0.5, 0.2]}})
+    assert [spec.lr_factor(i) for i in (29, 30, 49, 50)] == [1.0, 0.5, 0.5, pytest.approx(0.1)]
 
 
 def test_tf_rmsprop_matches_tf1_update():
@@ -34,26 +89,43 @@ def test_tf_rmsprop_matches_tf1_update():
     assert torch.allclose(p.detach(), expected)
 
 
+# -- objectives -----------------------------------------------------------------------------
+
 def test_losses_and_estimates():
     real, fake = torch.tensor([2.0, 4.0]), torch.tensor([0.0, 1.0])
     loss = obj.critic_loss("wgan", real, fake)
     assert obj.divergence_estimate("wgan", loss).item() == pytest.approx(3.0 - 0.5)
-    # A perfect discriminator: BCE -> 0 and the JS bound -> log 2.
-    big = torch.tensor([30.0])
-    gan = obj.critic_loss("gan_minimax", big, -big)
-    assert obj.divergence_estimate("gan_minimax", gan).item() == pytest.approx(math.log(2), abs=1e-6)
-    # Minimax generator loss saturates where D rejects the fakes; -log D does not.
-    logit = torch.tensor([-20.0], requires_grad=True)
+    big = torch.tensor([30.0])  # a perfect discriminator: BCE -> 0 and the JS bound -> log 2
+    assert obj.divergence_estimate("gan_minimax", obj.critic_loss("gan_minimax", big, -big)).item() == \
+        pytest.approx(math.log(2), abs=1e-6)
+    logit = torch.tensor([-20.0], requires_grad=True)  # minimax saturates where D rejects fakes; -log D does not
     (g_minimax,) = torch.autograd.grad(obj.generator_loss("gan_minimax", logit), logit)
     (g_ns,) = torch.autograd.grad(obj.generator_loss("gan_ns", logit), logit)
     assert abs(g_minimax.item()) < 1e-8 and abs(g_ns.item()) > 0.99
+    # LSGAN: the optimum D(x) = 1 on real, 0 on fake gives zero loss; the reverse gives 1
+    one, zero = torch.ones(4), torch.zeros(4)
+    assert obj.critic_loss("lsgan", one, zero).item() == 0.0 and obj.critic_loss("lsgan", zero, one).item() == 1.0
+    with pytest.raises(ReplicationError, match="unknown objective 'wgan_gp'"):
+        obj.get("wgan_gp")
 
+
+def test_gradient_penalty_of_a_linear_critic_is_exact():
+    torch.manual_seed(0)
+    critic = nn.Linear(3, 1).double()
+    real, fake = torch.randn(64, 3, dtype=torch.float64), torch.randn(64, 3, dtype=torch.float64)
+    expected = (critic.weight.norm() - 1) ** 2
+    assert obj.gradient_penalty(critic, real, fake).item() == pytest.approx(expected.item(), rel=1e-12, abs=1e-15)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[0.6, 0.8, 0.0]], dtype=torch.float64))  # unit norm: no penalty
+    assert obj.gradient_penalty(critic, real, fake).item() == pytest.approx(0.0, abs=1e-24)
+
+
+# -- data streams and logs ------------------------------------------------------------------------
 
 def test_tensor_source_epochs_and_resume():
     data = torch.arange(10).float().unsqueeze(1)
     a = TensorSource(data, batch_size=4, seed=3, drop_last=False)
-    sizes = [len(a.next()) for _ in range(3)]
-    assert sizes == [4, 4, 2]  # last batch of an epoch is smaller, like a DataLoader without drop_last
+    assert [len(a.next()) for _ in range(3)] == [4, 4, 2]  # like a DataLoader without drop_last
     state = a.state_dict()
     expected = [a.next() for _ in range(5)]
     b = TensorSource(data, batch_size=4, seed=99, drop_last=False)
@@ -65,8 +137,7 @@ def test_metric_log_truncates_to_checkpoint(tmp_path):
     log = MetricLog(tmp_path / "m.csv", ["x"])
     for step in range(6):
         log.record(step, {"x": torch.tensor(float(step))})
-    rows = log.flush()
-    assert [r["step"] for r in rows] == list(range(6))
+    assert [r["step"] for r in log.flush()] == list(range(6))
     log.truncate(2)
     assert pd.read_csv(tmp_path / "m.csv")["step"].tolist() == [0, 1, 2]
 
@@ -78,53 +149,118 @@ def test_plateau_criterion():
     assert stop.converged_at == 20
 
 
-def _trainer(state_dir, iterations, on_iteration=None, lipschitz="clip"):
-    torch.manual_seed(0)
-    gen = MLP(2, 2, 16, 1)
-    critic = MLP(2, 1, 16, 2)
-    settings = AdversarialSettings(objective="wgan", iterations=iterations, lipschitz=lipschitz,
-                                   schedule=CriticSchedule(n_critic=3), log_every=4, checkpoint_every=5)
-    real = SamplerSource(lambda n, g: torch.randn(n, 2, generator=g) + 2, 32, torch.device("cpu"), 1)
-    noise = SamplerSource(lambda n, g: torch.randn(n, 2, generator=g), 32, torch.device("cpu"), 2)
-    return AdversarialTrainer(gen, critic, build_optimizer("rmsprop", gen.parameters(), 1e-3),
-                              build_optimizer("rmsprop", critic.parameters(), 1e-3), real, noise, settings,
-                              state_dir, on_iteration=on_iteration, progress="test")
+# -- the loop ---------------------------------------------------------------------------------
+
+def _sources(device="cpu", batch=16):
+    device = torch.device(device)
+    return Sources(real=SamplerSource(lambda n, g: torch.randn(n, 2, generator=g) + 2, batch, device, 1),
+                   noise=SamplerSource(lambda n, g: torch.randn(n, 2, generator=g), batch, device, 2))
+
+
+def _trainer(state_dir, block=BLOCK, evaluation=None, on_iteration=None, device="cpu", nets=NETS):
+    block = {**block, **({"evaluation": evaluation} if evaluation else {})}
+    held = EvalData(real=lambda n, g: torch.randn(n, 2, generator=g) + 2, noise=lambda n, g: torch.randn(n, 2, generator=g))
+    return build_trainer(block, nets, _sources(device), device=torch.device(device), state_dir=state_dir,
+                         seed_for=lambda purpose: len(purpose), eval_data=held, on_iteration=on_iteration,
+                         progress="test")
 
 
 class Killed(Exception):
     pass
 
 
-@pytest.mark.parametrize("lipschitz", ["clip", "gp"])
-def test_interrupted_training_resumes_bitwise(tmp_path, lipschitz):
-    straight = _trainer(tmp_path / "a", 23, lipschitz=lipschitz)
-    straight.fit()
-
-    def die(step):
-        if step == 13:  # after the checkpoint at 10 and a flush at 12: rows 10-12 must be dropped
+def _kill_at(step):
+    def die(s):
+        if s == step:
             raise Killed
+    return die
 
-    with pytest.raises(Killed):
-        _trainer(tmp_path / "b", 23, on_iteration=die, lipschitz=lipschitz).fit()
-    resumed = _trainer(tmp_path / "b", 23, lipschitz=lipschitz)
+
+EVAL = {"every": 4, "probes": ["divergence", "critic_loss"], "samples": 32}
+
+
+@pytest.mark.parametrize("lipschitz", [{"method": "clip", "timing": "before"}, {"method": "gp"}])
+def test_interrupted_training_resumes_bitwise(tmp_path, lipschitz):
+    block = {**BLOCK, "lipschitz": lipschitz}
+    straight = _trainer(tmp_path / "a", block, EVAL).fit()
+    with pytest.raises(Killed):  # after the checkpoint at 10 and a flush at 12: rows 10-12 must be dropped
+        _trainer(tmp_path / "b", block, EVAL, on_iteration=_kill_at(13)).fit()
+    resumed = _trainer(tmp_path / "b", block, EVAL)
     assert resumed.resume() and resumed.step == 10
     resumed.fit()
-    assert (tmp_path / "a" / "metrics.csv").read_bytes() == (tmp_path / "b" / "metrics.csv").read_bytes()
-    for key, value in straight.critic.state_dict().items():
-        assert torch.equal(value, resumed.critic.state_dict()[key])
+    for name in ("metrics.csv", "evaluation.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    for role in ("generator", "critic"):
+        for key, value in straight.networks[role].state_dict().items():
+            assert torch.equal(value, resumed.networks[role].state_dict()[key])
+    evaluation = pd.read_csv(tmp_path / "a" / "evaluation.csv")
+    assert evaluation["step"].tolist() == [0, 4, 8, 12, 16, 20, 23]  # step 0 (before training), cadence, end
+    assert pd.read_csv(tmp_path / "a" / "metrics.csv")["lr_factor"].iloc[-1] == pytest.approx(1 - 22 / 23)
 
 
-def test_clipping_bounds_every_critic_parameter(tmp_path):
-    trainer = _trainer(tmp_path, 3)
-    trainer.settings.clip_timing = "after"
-    trainer.critic_step()
-    assert all(p.abs().max() <= 0.01 for p in trainer.critic.parameters())
+def test_evaluation_never_changes_the_trajectory(tmp_path):
+    """With a batch-norm generator: the same weights, BN statistics and losses with and without
+    evaluation (eval mode, forked RNG, restored running buffers)."""
+    block = {**BLOCK, "lipschitz": {"method": "gp"}}
+    plain = _trainer(tmp_path / "plain", block).fit()
+    evaluated = _trainer(tmp_path / "eval", block, {"every": 1, "probes": ["divergence", "critic_loss"], "samples": 8}).fit()
+    assert (tmp_path / "plain" / "metrics.csv").read_bytes() == (tmp_path / "eval" / "metrics.csv").read_bytes()
+    for role in ("generator", "critic"):
+        a, b = plain.networks[role].state_dict(), evaluated.networks[role].state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a), role  # BN running_mean/var included
+    assert len(pd.read_csv(tmp_path / "eval" / "evaluation.csv")) == 24
+    opt_a, opt_b = (t.step_fn.optimizers["critic"].state_dict()["state"] for t in (plain, evaluated))
+    assert all(torch.equal(opt_a[i]["square_avg"], opt_b[i]["square_avg"]) for i in opt_a)
+
+
+def test_fixed_generator_and_outputs(tmp_path):
+    device = torch.device("cpu")
+    block = {k: v for k, v in BLOCK.items() if k != "lr_schedule"}
+    block["optimizers"] = {"critic": BLOCK["optimizers"]["critic"]}
+    sources = Sources(real=SamplerSource(lambda n, g: torch.randn(n, 2, generator=g) + 2, 16, device, 1),
+                      fake=SamplerSource(lambda n, g: torch.randn(n, 2, generator=g), 16, device, 2))
+    t = build_trainer(block, {"critic": NETS["critic"]}, sources, device=device, state_dir=tmp_path / "s",
+                      seed_for=lambda p: 0).fit()
+    assert "generator" not in t.step_fn.optimizers and t.step == 23
+    written = t.write_outputs(tmp_path / "out")
+    final = load_torch(written["critic"])
+    assert final["spec"] == NETS["critic"] and final["step"] == 23
+    assert all(p.abs().max() <= 0.01 for p in t.networks["critic"].parameters())  # clipped after each step
+    with pytest.raises(ReplicationError, match="needs a `fake` batch source"):
+        build_trainer(block, {"critic": NETS["critic"]}, Sources(real=sources.real), device=device,
+                      state_dir=tmp_path / "x", seed_for=lambda p: 0)
+
+
+@pytest.mark.parametrize("timing", ["before", "after"])
+def test_clipping_bounds_every_critic_parameter(tmp_path, timing):
+    t = _trainer(tmp_path, {**BLOCK, "lipschitz": {"method": "clip", "clip_value": 0.01, "timing": timing}})
+    seen = []
+    t.networks["critic"].register_forward_pre_hook(lambda m, i: seen.append(max(p.abs().max().item() for p in m.parameters())))
+    for _ in range(3):
+        t.step_fn.critic_step()
+    top = max(p.abs().max().item() for p in t.networks["critic"].parameters())
+    if timing == "after":  # WGAN Algorithm 1 / TF code: every parameter within +-c after the step
+        assert top <= 0.01
+    else:  # WGAN main.py: clamped before the step, so the loss only ever sees clipped weights
+        assert max(seen) <= 0.01 < top
+
+
+def test_every_tensor_of_a_step_lives_on_the_run_device(tmp_path):
+    """On the `meta` device any tensor made on the CPU inside a step (a constant, a noise draw,
+    a penalty's alpha) fails loudly when it meets the networks' tensors: what a CUDA run needs."""
+    nets = {"generator": {"arch": "mlp", "in_features": 2, "out_features": 2, "width": 8, "depth": 1}, "critic": NETS["critic"]}
+    for lipschitz in ({"method": "gp"}, {"method": "clip"}):
+        block = {**BLOCK, "lipschitz": lipschitz, "optimizers": {"critic": {"name": "adam", "lr": 1e-3},
+                                                                 "generator": {"name": "adam", "lr": 1e-3}}}
+        t = build_trainer(block, nets, _sources("meta"), device=torch.device("meta"), state_dir=tmp_path / lipschitz["method"],
+                          seed_for=lambda p: 0)
+        out = t.step_fn.iteration(0)
+        assert all(v.device.type == "meta" for v in out.values() if isinstance(v, torch.Tensor))
 
 
 def test_truncated_checkpoint_is_a_clear_error(tmp_path):
-    trainer = _trainer(tmp_path, 5)
-    trainer.fit()
-    data = trainer.checkpoint_path.read_bytes()
-    trainer.checkpoint_path.write_bytes(data[: len(data) // 2])
+    t = _trainer(tmp_path, {**BLOCK, "iterations": 5}).fit()
+    data = t.checkpoint_path.read_bytes()
+    t.checkpoint_path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ReplicationError, match="unreadable checkpoint .*delete it"):
-        load_torch(trainer.checkpoint_path)
+        load_torch(t.checkpoint_path)

@@ -17,12 +17,13 @@ import torch
 import yaml
 
 from replication import claims as claims_mod
+from replication.config import runs_of
 from replication.data import DATASETS, data_root, describe, fetch, pad_to
 from replication.errors import ReplicationError
-from replication.experiments import execute_run, execute_summary, run_ids
+from replication.experiments import Results, execute_run, execute_summary, stable_seed
 from replication.metrics import calibrated_proxy, proxy_path
 from replication.metrics import inception as inc
-from replication.metrics.proxy import prepare
+from replication.metrics.proxy import calibrated_proxy_at, prepare
 
 EXP = "metrics_calibration"
 
@@ -119,15 +120,26 @@ MICRO = {EXP: {"proxy": {"n_train": 400, "n_test": 200, "epochs": 1, "batch_size
                              "kid_subset_size": 50, "batch_size": 250}}}
 
 
+def test_run_matrix_declares_the_three_runs():
+    runs = runs_of(EXP, "smoke")
+    assert runs == {"proxy_fashion-mnist": {"task": "proxy", "dataset": "fashion-mnist"},
+                    "proxy_reference": {"task": "reference", "dataset": "fashion-mnist"},
+                    "inception_cifar10": {"task": "inception"}}
+    from replication.experiments import metrics_calibration as mc
+    assert {p["task"] for p in runs.values()} == set(mc.TASKS)
+
+
 def test_experiment_at_a_micro_config(tmp_path, tiny_fashion):
     deltas = tmp_path / "micro.yaml"
     deltas.write_text(yaml.safe_dump(MICRO))
     results = tmp_path / "results"
     assert data_root() == tiny_fashion
 
-    with pytest.raises(ReplicationError, match="upstream: \\[metrics_calibration/proxy_fashion-mnist\\]"):
+    with pytest.raises(ReplicationError, match="declare it in the experiment's `upstream:`"):
         calibrated_proxy(results, "smoke")
-    for run in run_ids(EXP, "smoke", deltas):
+    with pytest.raises(ReplicationError, match="replicate run metrics_calibration proxy_fashion-mnist --scale smoke"):
+        calibrated_proxy_at(results / "smoke" / EXP / "proxy_fashion-mnist")
+    for run in runs_of(EXP, "smoke", deltas):
         execute_run(EXP, run, "smoke", "cpu", 1, results, deltas)
     measured = json.loads(execute_summary(EXP, "smoke", results, deltas).read_text())
 
@@ -136,14 +148,20 @@ def test_experiment_at_a_micro_config(tmp_path, tiny_fashion):
     assert path == results / "smoke" / EXP / "proxy_fashion-mnist" / "proxy.pt"
     extractor = calibrated_proxy(results, "smoke")
     assert extractor.proxy and extractor.weights_sha256 == "proxy:" + path.with_suffix(".sha256").read_text().split()[0]
+    res = Results(EXP, "smoke", results, deltas)
+    (proxy_run,) = res.runs(task="proxy")
+    assert calibrated_proxy_at(res.path(proxy_run)) == extractor  # what the reference run (and later experiments) load
     assert measured["proxy_test_accuracy"]["value"] > 0.5  # chance is 0.1
 
     # proxy records say so, and carry no Inception label
     records = json.loads((results / "smoke" / EXP / "proxy_reference" / "reference.json").read_text())["records"]
     assert {r["metric"] for r in records} >= {"FID", "KID", "IS", "class coverage", "FID null-test p-value"}
     assert all(r["proxy"] is True and r["weights_sha256"].startswith("proxy:") for r in records)
-    null = (results / "smoke" / EXP / "proxy_reference" / "null.csv").read_text().splitlines()
-    assert len(null) == 1 + 6
+    null = res.frame("proxy_reference", "null.csv")
+    assert len(null) == 6
+    # draw k is numpy RandomState(s + k), s = the run's seed for purpose "null" (the claim's measure)
+    s = stable_seed(res.settings["seed"], EXP, "proxy_reference", "null")
+    assert null["seed"].tolist() == [s + k for k in range(6)]
     p = measured["proxy_fid_train_test_pvalue"]["value"]
     assert 1 / 7 <= p <= 1
 
@@ -161,6 +179,8 @@ def test_experiment_at_a_micro_config(tmp_path, tiny_fashion):
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(ReplicationError, match="recorded checksum"):
         calibrated_proxy(results, "smoke")
+    with pytest.raises(ReplicationError, match="recorded checksum"):
+        calibrated_proxy_at(res.path(proxy_run))
 
 
 def _write_cifar(raw: Path, per_batch: int) -> None:

@@ -1,5 +1,6 @@
-"""wgan_critics and wgangp_toy: toy samplers, gradient penalty, clipping, per-layer gradient
-norms, and bitwise resume of critic training (fixed generator, convergence criterion)."""
+"""wgangp_toy and the toy samplers: samplers, gradient penalty, clipping of the deep critic,
+per-layer gradient norms, the fixed generator, and bitwise resume of the surface critics
+(fixed generator, convergence criterion) through the engine."""
 
 import copy
 import math
@@ -13,7 +14,7 @@ from replication import config as cfg
 from replication import objectives as obj
 from replication.data.toy import (EIGHT_GAUSSIANS_CENTRES, eight_gaussians, gaussian_1d, swiss_roll,
                                   twenty_five_gaussians, twenty_five_gaussians_set)
-from replication.experiments import wgan_critics, wgangp_toy
+from replication.experiments import RunContext, wgangp_toy
 from replication.nets import MLP, linear_output_gradient_norms
 
 
@@ -79,39 +80,40 @@ def test_gradient_penalty_of_a_linear_critic_is_exact():
     assert obj.gradient_penalty(critic, real, fake).item() == pytest.approx(0.0, abs=1e-24)
 
 
-def _critics_settings(**over):
-    s = copy.deepcopy(cfg.resolve("wgan_critics", "smoke"))
-    s.update(width=16, max_steps=12, log_every=3, checkpoint_every=5)
-    s["convergence"] = {"column": "divergence", "window": 3, "rel_tol": 1e-9, "min_iterations": 6}
-    s.update(over)
-    return s
+def _ctx(tmp_path, name="state", run="test", deltas=None):
+    """A RunContext on the CPU at smoke settings, with ``deltas`` merged in (same ``run``: same seeds)."""
+    settings = copy.deepcopy(cfg.resolve("wgangp_toy", "smoke"))
+    for path, value in (deltas or {}).items():
+        *parents, last = path.split(".")
+        node = settings
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return RunContext("wgangp_toy", run, "smoke", settings, {}, tmp_path / "out", tmp_path / name,
+                      torch.device("cpu"), tmp_path)
 
 
-@pytest.mark.parametrize("timing", ["before", "after"])
-def test_clipping_bounds_critic_parameters(tmp_path, timing):
-    s = _critics_settings(clip_timing=timing)
-    s["critic_optimizer"] = {"name": "rmsprop", "lr": 1e-3}
-    trainer = wgan_critics.build_trainer(s, "wgan", 0, torch.device("cpu"), tmp_path)
-    c, lr = s["clip_value"], 1e-3
-    seen = []
-    trainer.critic.register_forward_pre_hook(
-        lambda m, i: seen.append(max(p.abs().max().item() for p in m.parameters())))
-    for _ in range(3):
-        trainer.critic_step()
-    top = max(p.abs().max().item() for p in trainer.critic.parameters())
-    if timing == "after":  # WGAN Algorithm 1 / TF code: every parameter within +-c after the step
-        assert top <= c
-    else:  # WGAN main.py: clamped before the step; the loss always sees clipped weights
-        assert max(seen) <= c
-        assert top <= c + 10 * lr + 1e-9  # one torch RMSprop step moves a weight by at most lr/sqrt(1-alpha)
+def test_deep_clipped_critic_keeps_every_parameter_within_c(tmp_path):
+    ctx = _ctx(tmp_path, deltas={"deep.networks.critic.width": 8, "deep.networks.critic.depth": 3,
+                                 "deep.networks.generator.width": 8, "deep.networks.generator.depth": 3})
+    t = wgangp_toy.deep_trainer(ctx, "clip", clip_value=0.01)
+    assert t.spec.lipschitz.method == "clip" and t.spec.lipschitz.clip_value == 0.01
+    assert t.spec.optimizers["critic"].name == t.spec.optimizers["generator"].name == "rmsprop_tf"
+    critic = t.networks["critic"]
+    assert max(p.abs().max() for p in critic.parameters()) > 0.01  # tflib init: not yet clipped
+    t.step_fn.critic_step()
+    assert all(p.abs().max() <= 0.01 for p in critic.parameters())
 
 
-def test_deep_clipped_trainer_keeps_every_parameter_within_c(tmp_path):
-    s = copy.deepcopy(cfg.resolve("wgangp_toy", "smoke"))
-    s["deep"].update(width=8, depth=3)
-    trainer = wgangp_toy.build_deep_trainer(s, "c0.01", torch.device("cpu"), tmp_path, seed=0)
-    trainer.critic_step()
-    assert all(p.abs().max() <= 0.01 for p in trainer.critic.parameters())
+def test_deep_training_blocks():
+    s = cfg.resolve("wgangp_toy", "paper")
+    gp = wgangp_toy.deep_training(s, "gp")
+    assert gp["lipschitz"] == {"method": "gp", "gp_lambda": 10.0}
+    assert gp["optimizers"]["critic"] == gp["optimizers"]["generator"] == {"name": "adam", "lr": 0.0001, "betas": [0.5, 0.9]}
+    assert wgangp_toy.deep_training(s, "clip", 0.1)["lipschitz"]["clip_value"] == 0.1
+    with pytest.raises(ValueError, match="clip_value"):
+        wgangp_toy.deep_training(s, "clip")
+    assert s["deep"]["networks"]["critic"]["depth"] == s["deep"]["networks"]["generator"]["depth"] == 12
 
 
 # -- per-layer gradient norms -------------------------------------------------------------------
@@ -157,46 +159,44 @@ def _kill_at(step):
 
 def _assert_same(a, b, dir_a, dir_b):
     assert (dir_a / "metrics.csv").read_bytes() == (dir_b / "metrics.csv").read_bytes()
-    for key, value in a.critic.state_dict().items():
-        assert torch.equal(value, b.critic.state_dict()[key])
-
-
-@pytest.mark.parametrize("kind", ["gan", "wgan"])
-def test_fixed_generator_critic_resumes_bitwise(tmp_path, kind):
-    s = _critics_settings()
-    build = lambda d, **kw: wgan_critics.build_trainer(s, kind, 0, torch.device("cpu"), d, **kw)  # noqa: E731
-    straight = build(tmp_path / "a")
-    straight.fit()
-    with pytest.raises(Killed):
-        build(tmp_path / "b", on_iteration=_kill_at(8)).fit()  # after the checkpoint at 5 and a flush at 6
-    resumed = build(tmp_path / "b")
-    assert resumed.resume() and resumed.step == 5
-    resumed.fit()
-    _assert_same(straight, resumed, tmp_path / "a", tmp_path / "b")
-    assert resumed.stop.converged_at == straight.stop.converged_at
+    for key, value in a.networks["critic"].state_dict().items():
+        assert torch.equal(value, b.networks["critic"].state_dict()[key])
 
 
 @pytest.mark.parametrize("dataset,method", [("25gaussians", "gp"), ("8gaussians", "clip")])
 def test_surface_critic_resumes_bitwise(tmp_path, dataset, method):
-    s = copy.deepcopy(cfg.resolve("wgangp_toy", "smoke"))
-    s["surface"].update(width=16, log_every=3, checkpoint_every=5)
-    s["surface"]["methods"][method]["iterations"] = 12
-    build = lambda d, **kw: wgangp_toy.build_surface_trainer(s, dataset, method, torch.device("cpu"), d, 0, **kw)  # noqa: E731
-    straight = build(tmp_path / "a")
-    straight.fit()
-    with pytest.raises(Killed):
-        build(tmp_path / "b", on_iteration=_kill_at(8)).fit()
-    resumed = build(tmp_path / "b")
+    deltas = {"surface.networks.critic.width": 16, "surface.training.log_every": 3,
+              "surface.training.checkpoint_every": 5, "surface.training.iterations": 12}
+    straight = wgangp_toy.surface_trainer(_ctx(tmp_path, "a", deltas=deltas), dataset, method).fit()
+    with pytest.raises(Killed):  # after the checkpoint at 5 and a flush at 6
+        wgangp_toy.surface_trainer(_ctx(tmp_path, "b", deltas=deltas), dataset, method, on_iteration=_kill_at(8)).fit()
+    resumed = wgangp_toy.surface_trainer(_ctx(tmp_path, "b", deltas=deltas), dataset, method)
     assert resumed.resume() and resumed.step == 5
     resumed.fit()
+    assert resumed.step == straight.step
     _assert_same(straight, resumed, tmp_path / "a", tmp_path / "b")
+    assert resumed.converged_at == straight.converged_at
+
+
+def test_surface_methods_are_todays_hyperparameters():
+    s = cfg.resolve("wgangp_toy", "paper")
+    clip, gp, gp_code = (wgangp_toy.surface_training(s, m) for m in ("clip", "gp", "gp_code"))
+    assert clip["lipschitz"] == {"method": "clip", "clip_value": 0.01, "timing": "after"}
+    assert clip["optimizers"] == {"critic": {"name": "rmsprop_tf", "lr": 0.00005}}
+    assert (gp["lipschitz"]["gp_lambda"], gp_code["lipschitz"]["gp_lambda"]) == (10.0, 0.1)
+    for block in (gp, gp_code):
+        assert block["optimizers"] == {"critic": {"name": "adam", "lr": 0.0001, "betas": [0.5, 0.9]}}
+    for block in (clip, gp, gp_code):
+        assert (block["iterations"], block["batch_size"], block["critic_schedule"]["n_critic"]) == (10000, 256, 5)
+    assert cfg.resolve("wgangp_toy", "small")["surface"]["networks"]["critic"]["width"] == 128
 
 
 def test_fixed_generator_fake_is_real_plus_noise(tmp_path):
-    s = copy.deepcopy(cfg.resolve("wgangp_toy", "smoke"))
-    s["surface"].update(width=8)
-    trainer = wgangp_toy.build_surface_trainer(s, "swissroll", "gp", torch.device("cpu"), tmp_path, 0)
-    real = trainer.real.next()
-    fake = trainer.noise.next()
+    t = wgangp_toy.surface_trainer(_ctx(tmp_path, deltas={"surface.networks.critic.width": 8}), "swissroll", "gp")
+    assert t.step_fn.fixed_generator and "generator" not in t.networks  # no generator network
+    sources = t.step_fn.sources
+    real = sources.real.next()
+    fake = sources.fake.next()
     noise = fake - real
     assert noise.shape == real.shape and 0.7 < noise.std().item() < 1.3
+    assert not torch.equal(sources.fake.next(), fake)  # fresh noise on the same real batch

@@ -1,16 +1,19 @@
 """Calibration of the metric stack before it judges any model (HARNESS_ANCHORS recommendation 8).
 
-Runs
-- ``proxy_fashion-mnist``: trains THE proxy classifier of this scale on Fashion-MNIST train and
-  measures its test accuracy; writes ``proxy.pt`` and ``proxy.sha256`` (sha256sum format).
-  Every later experiment evaluates with this file at smoke/small: it lists
+Tasks (runs declared in workflow/config/experiments/metrics_calibration.yaml)
+- ``proxy`` (run ``proxy_fashion-mnist``): trains THE proxy classifier of this scale on
+  Fashion-MNIST train and measures its test accuracy; writes ``proxy.pt`` and ``proxy.sha256``
+  (sha256sum format). Every later experiment evaluates with this file at smoke/small: it lists
   ``upstream: [metrics_calibration/proxy_fashion-mnist]`` and calls
-  ``replication.metrics.calibrated_proxy(ctx.results_root, ctx.scale)``. (No ``proxy_mnist``
-  run: MNIST is not available offline; Fashion-MNIST stands in for it, see EXPERIMENTS.md.)
-- ``proxy_reference``: proxy FID, KID, IS and class coverage of Fashion-MNIST train vs test,
-  and the null distribution of FID between two disjoint random train subsets of the test-set
-  size over repeated draws, which is the tolerance of the train-vs-test comparison.
-- ``inception_cifar10``: at scale paper, IS of CIFAR-10 train (50k, 10 splits, unshuffled: the
+  ``replication.metrics.proxy.calibrated_proxy_at(ctx.upstream("metrics_calibration/proxy_fashion-mnist"))``.
+  (No ``proxy_mnist`` run: MNIST is not available offline; Fashion-MNIST stands in for it, see
+  EXPERIMENTS.md.)
+- ``reference`` (run ``proxy_reference``): proxy FID, KID, IS and class coverage of
+  Fashion-MNIST train vs test, and the null distribution of FID between two disjoint random
+  train subsets of the test-set size over repeated draws, which is the tolerance of the
+  train-vs-test comparison. Null draw k permutes the pool with numpy RandomState(s + k),
+  s = ``ctx.seed_for("null")`` (the claim's measure states this).
+- ``inception`` (run ``inception_cifar10``): at scale paper, IS of CIFAR-10 train (50k, 10 splits, unshuffled: the
   wgan_gp_is protocol) and FID(train 50k, test 10k) with torch-fidelity's Inception, against
   the pytorch-gan-metrics calibration table (11.24, 3.15). Below paper it records why it was
   not evaluated (the claims then read "not evaluated" with that reason).
@@ -28,10 +31,9 @@ from torchvision.datasets import FashionMNIST
 
 from replication.data import data_root, load_images
 from replication.errors import ReplicationError
-from replication.experiments import RunContext, SummaryContext
+from replication.experiments import Results, RunContext
 from replication.io import read_json, write_frame, write_json
 from replication.metrics import (
-    calibrated_proxy,
     coverage_from_logits,
     evaluate_samples,
     extract_features,
@@ -44,39 +46,23 @@ from replication.metrics import (
     save_proxy,
     train_proxy,
 )
-from replication.metrics.proxy import PROXY_EXTRACTOR, prepare, write_proxy_checksum
+from replication.metrics.proxy import PROXY_EXTRACTOR, calibrated_proxy_at, prepare, proxy_run, write_proxy_checksum
 
-DATASET = "fashion-mnist"
-PROXY_RUN = f"proxy_{DATASET}"
 CLASSES = list(FashionMNIST.classes)
-NULL_SEED_OFFSET = 1000  # draw k uses numpy RandomState(seed + 1000 + k), as the claim's measure states
+KID_SEED = 2020  # torch-fidelity's default KID subset seed (the protocol of its published numbers)
 PAPER_DATA = ("cifar10", "inception-weights")
-
-
-def runs(settings: dict) -> list[str]:
-    return [PROXY_RUN, "proxy_reference", "inception_cifar10"]
-
-
-def run(ctx: RunContext) -> dict:
-    if ctx.run == PROXY_RUN:
-        return _proxy(ctx)
-    if ctx.run == "proxy_reference":
-        return _reference(ctx)
-    if ctx.run == "inception_cifar10":
-        return _inception(ctx)
-    raise ValueError(ctx.run)
 
 
 # -- the proxy classifier -----------------------------------------------------------------
 
-def _proxy(ctx: RunContext) -> dict:
+def proxy(ctx: RunContext, dataset: str) -> dict:
     P = ctx.settings["proxy"]
-    train, test = load_images(DATASET, "train"), load_images(DATASET, "test")
-    net, meta = train_proxy(train.images, train.labels, dataset=DATASET, n_train=P["n_train"], epochs=P["epochs"],
-                            batch_size=P["batch_size"], lr=P["lr"], seed=ctx.seed(0))
+    train, test = load_images(dataset, "train"), load_images(dataset, "test")
+    net, meta = train_proxy(train.images, train.labels, dataset=dataset, n_train=P["n_train"], epochs=P["epochs"],
+                            batch_size=P["batch_size"], lr=P["lr"], seed=ctx.seed_for("train"))
     # test accuracy and the confusion matrix from one pass over the test images (all of them
     # unless a smaller scale asks for a seeded subset)
-    keep = torch.from_numpy(_subset(len(test), P["n_test"], ctx.seed(1)))
+    keep = torch.from_numpy(_subset(len(test), P["n_test"], ctx.seed_for("test")))
     labels = test.labels[keep]
     predicted = _predict(net, test.images[keep])
     meta["test_accuracy"] = float((predicted == labels).double().mean())
@@ -108,7 +94,8 @@ def _subset(n_total: int, n: int, seed: int) -> np.ndarray:
 
 
 def null_draws(pool_features: torch.Tensor, eval_stats: dict, n: int, draws: int, seed: int) -> pd.DataFrame:
-    """Draw k: permutation of the pool by RandomState(seed + k); A, B = its first and second n.
+    """Draw k: permutation of the pool by numpy RandomState(seed + k) (the run passes
+    ``ctx.seed_for("null")``); A, B = its first and second n.
     null = FID(A, B); cross = FID(A, evaluation set)."""
     if 2 * n > len(pool_features):
         raise ReplicationError(f"the null needs two disjoint subsets of {n} from a pool of {len(pool_features)}; "
@@ -132,27 +119,27 @@ def null_pvalue(null: pd.DataFrame) -> dict:
             "draws": len(null)}
 
 
-def _reference(ctx: RunContext) -> dict:
+def reference(ctx: RunContext, dataset: str) -> dict:
     R = ctx.settings["reference"]
-    extractor = calibrated_proxy(ctx.results_root, ctx.scale, DATASET)
-    train, test = load_images(DATASET, "train"), load_images(DATASET, "test")
-    pool_index = _subset(len(train), R["train_pool"], ctx.seed(2))
-    eval_index = _subset(len(test), R["n_eval"], ctx.seed(3))
+    extractor = calibrated_proxy_at(ctx.upstream(proxy_run(dataset)))  # metrics_calibration/proxy_<dataset>
+    train, test = load_images(dataset, "train"), load_images(dataset, "test")
+    pool_index = _subset(len(train), R["train_pool"], ctx.seed_for("pool"))
+    eval_index = _subset(len(test), R["n_eval"], ctx.seed_for("eval"))
     layers = ["features", "logits"]
     pool = extract_features(train.images[pool_index], extractor, layers, R["batch_size"])
     evals = extract_features(test.images[eval_index], extractor, layers, R["batch_size"])
     pool_stats, eval_stats = fid_statistics(pool["features"]), fid_statistics(evals["features"])
 
-    null = null_draws(pool["features"], eval_stats, len(eval_index), R["null_draws"], ctx.seed(NULL_SEED_OFFSET))
+    null = null_draws(pool["features"], eval_stats, len(eval_index), R["null_draws"], ctx.seed_for("null"))
     write_frame(ctx.out_dir / "null.csv", null)
     test_of_null = null_pvalue(null)
 
     base = {"proxy": True, "features": "proxy classifier (not Inception)", "extractor": extractor.name,
             "weights_sha256": extractor.weights_sha256, "seed": None}
-    train_name = f"{DATASET}/train" + ("" if len(pool_index) == len(train) else f" (random {len(pool_index)})")
-    test_name = f"{DATASET}/test" + ("" if len(eval_index) == len(test) else f" (random {len(eval_index)})")
+    train_name = f"{dataset}/train" + ("" if len(pool_index) == len(train) else f" (random {len(pool_index)})")
+    test_name = f"{dataset}/test" + ("" if len(eval_index) == len(test) else f" (random {len(eval_index)})")
     pair = {"input1": train_name, "n1": len(pool_index), "input2": test_name, "n2": len(eval_index)}
-    kid = kernel_distance(pool["features"], evals["features"], R["kid_subsets"], R["kid_subset_size"])
+    kid = kernel_distance(pool["features"], evals["features"], R["kid_subsets"], R["kid_subset_size"], KID_SEED)
     records = [
         {**base, **pair, "metric": "FID", "value": frechet_distance(pool_stats, eval_stats), "std": None,
          "feature_layer": "features"},
@@ -161,7 +148,7 @@ def _reference(ctx: RunContext) -> dict:
          "median_cross": test_of_null["median_cross"], "null_median": test_of_null["null_median"],
          "null_q95": test_of_null["null_q95"], "file": "null.csv"},
         {**base, **pair, "metric": "KID", "value": kid["mean"], "std": kid["std"], "feature_layer": "features",
-         "subsets": R["kid_subsets"], "subset_size": R["kid_subset_size"], "seed": 2020},
+         "subsets": R["kid_subsets"], "subset_size": R["kid_subset_size"], "seed": KID_SEED},
     ]
     for name, feats, n in ((train_name, pool, len(pool_index)), (test_name, evals, len(eval_index))):
         score = inception_score(feats["logits"], R["is_splits"], shuffle=False)
@@ -179,7 +166,7 @@ def _reference(ctx: RunContext) -> dict:
 
 # -- Inception anchors on real CIFAR-10 (scale paper) ---------------------------------------
 
-def _inception(ctx: RunContext) -> dict:
+def inception(ctx: RunContext) -> dict:
     I = ctx.settings["inception"]
     if ctx.scale != "paper":
         root = data_root()
@@ -207,23 +194,32 @@ def _inception(ctx: RunContext) -> dict:
     return {"evaluated": True, **{r["metric"]: r["value"] for r in records}}
 
 
+TASKS = {"proxy": proxy, "reference": reference, "inception": inception}
+
+
 # -- measured values for the claims --------------------------------------------------------
 
-def summarize(ctx: SummaryContext) -> dict:
-    d, out = ctx.results_dir, {}
-    proxy_file = d / PROXY_RUN / "result.json"
-    proxy = read_json(proxy_file)["summary"]
+def _one(res: Results, task: str) -> str:
+    runs = res.runs(task=task)
+    if len(runs) != 1:
+        raise ReplicationError(f"metrics_calibration: expected one run of task {task!r}, found {runs}")
+    return runs[0]
+
+
+def summarize(res: Results) -> dict:
+    out = {}
+    proxy_at, reference_at, inception_at = _one(res, "proxy"), _one(res, "reference"), _one(res, "inception")
+    proxy = res.result(proxy_at)
     out["proxy_test_accuracy"] = {
-        "value": proxy["test_accuracy"], "file": str(proxy_file),
+        "value": proxy["test_accuracy"], "file": str(res.path(proxy_at, "result.json")),
         "note": f"proxy classifier, {proxy['n_train']} training images, {proxy['epochs']} epoch(s), "
                 f"{proxy['n_test']} test images"}
 
-    ref_file = d / "proxy_reference" / "reference.json"
+    ref_file = res.path(reference_at, "reference.json")
     records = {r["metric"]: r for r in read_json(ref_file)["records"] if r["metric"] != "IS"}
-    null_file = d / "proxy_reference" / "null.csv"
-    test = null_pvalue(pd.read_csv(null_file))
+    test = null_pvalue(res.frame(reference_at, "null.csv"))
     out["proxy_fid_train_test_pvalue"] = {
-        "value": test["pvalue"], "file": str(null_file),
+        "value": test["pvalue"], "file": str(res.path(reference_at, "null.csv")),
         "note": f"proxy features: median cross FID {test['median_cross']:.4g} vs null median {test['null_median']:.4g}, "
                 f"95th pct {test['null_q95']:.4g} ({test['draws']} draws of {records['FID']['n2']} vs "
                 f"{records['FID']['n2']})"}
@@ -238,7 +234,7 @@ def summarize(ctx: SummaryContext) -> dict:
                                         "note": f"proxy classifier; predicted-class entropy {coverage['entropy']:.3f} "
                                                 f"of {coverage['entropy_max']:.3f} nats"}
 
-    inc_file = d / "inception_cifar10" / "inception.json"
+    inc_file = res.path(inception_at, "inception.json")
     inception = read_json(inc_file)
     keys = {"IS": "inception_is_cifar10_train", "FID": "inception_fid_cifar10_train_test"}
     if not inception["evaluated"]:

@@ -165,23 +165,29 @@ def write_proxy_checksum(path: str | Path, digest: str) -> Path:
 
 
 def calibrated_proxy(results_root: str | Path, scale: str, dataset: str = "fashion-mnist") -> Extractor:
-    """The proxy feature extractor every experiment uses at this scale, checked against the
-    SHA-256 its training run recorded. Declare ``upstream: [metrics_calibration/proxy_<dataset>]``
-    so Snakemake builds it first; a missing or changed file is one ReplicationError."""
-    path = proxy_path(results_root, scale, dataset)
-    run = proxy_run(dataset)
+    """``calibrated_proxy_at`` for the proxy run of ``scale`` under ``results_root``."""
+    return calibrated_proxy_at(proxy_path(results_root, scale, dataset).parent)
+
+
+def calibrated_proxy_at(run_dir: str | Path) -> Extractor:
+    """The proxy feature extractor saved by a ``metrics_calibration/proxy_<dataset>`` run, given
+    that run's output folder (in a task: ``calibrated_proxy_at(ctx.upstream(proxy_run()))``),
+    checked against the SHA-256 the run recorded beside it. A missing or changed file is one
+    ReplicationError naming the command that rebuilds it."""
+    run_dir = Path(run_dir)
+    path = run_dir / "proxy.pt"
+    # <results>/<scale>/<experiment>/<run>: the run and scale that rebuild the file
+    rebuild = f"`replicate run {run_dir.parent.name} {run_dir.name} --scale {run_dir.parent.parent.name}`"
     if not path.is_file():
         raise ReplicationError(
-            f"missing proxy classifier {path}: it is built by run {run} at scale {scale}; list "
-            f"`upstream: [{run}]` in the experiment's YAML so Snakemake builds it first, or run "
-            f"`replicate run {run.replace('/', ' ')} --scale {scale}`")
+            f"missing proxy classifier {path}: it is built by run {run_dir.parent.name}/{run_dir.name}; "
+            f"declare it in the experiment's `upstream:` so Snakemake builds it first, or run {rebuild}")
     sidecar = path.with_suffix(".sha256")
     recorded = sidecar.read_text().split()[0] if sidecar.is_file() else None
     extractor = proxy_extractor(path)
     if recorded is None or extractor.weights_sha256 != "proxy:" + recorded:
-        raise ReplicationError(
-            f"proxy classifier {path} does not match its recorded checksum {sidecar}: rerun "
-            f"`replicate run {run.replace('/', ' ')} --scale {scale}` (and everything that used it)")
+        raise ReplicationError(f"proxy classifier {path} does not match its recorded checksum {sidecar}: rerun "
+                               f"{rebuild} (and everything that used it)")
     return extractor
 
 

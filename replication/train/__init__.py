@@ -1,0 +1,51 @@
+"""The training engine: a declared training block + named networks + data sources -> a
+resumable trainer, in one call.
+
+    trainer = build_trainer(settings["training"], {"generator": {...}, "critic": {...}},
+                            Sources(real=..., noise=...), device=..., state_dir=..., seed_for=...)
+    trainer.fit(); trainer.write_outputs(out_dir)
+
+Experiments call it through ``RunContext.trainer`` (replication.experiments), which fills in
+the device, the state folder, seeds and the progress label.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from replication.train.adversarial import AdversarialStep, Sources
+from replication.train.evaluation import PROBES, EvalData, Evaluator
+from replication.train.loop import Trainer
+from replication.train.spec import TrainingSpec, merged, parse_training
+
+__all__ = ["AdversarialStep", "EvalData", "Sources", "Trainer", "TrainingSpec", "build_networks", "build_trainer",
+           "merged", "parse_training"]
+
+
+def build_networks(specs: dict[str, dict], device: torch.device, seed_for: Callable[[str], int]) -> dict:
+    """Each network from the registry, initialised from its own seed (``init/<role>``)."""
+    from replication.nets import build
+
+    networks = {}
+    for role, spec in specs.items():
+        torch.manual_seed(seed_for(f"init/{role}"))
+        networks[role] = build(spec).to(device)
+    return networks
+
+
+def build_trainer(training: dict | TrainingSpec, networks: dict[str, dict], sources: Sources, *,
+                  device: torch.device, state_dir: Path, seed_for: Callable[[str], int],
+                  eval_data: EvalData | None = None, probes: dict | None = None, progress: str = "train",
+                  on_iteration: Callable[[int], None] | None = None, where: str = "training") -> Trainer:
+    spec = training if isinstance(training, TrainingSpec) else parse_training(training, where)
+    nets = build_networks(networks, device, seed_for)
+    step = AdversarialStep(spec, nets, sources)
+    evaluator = None
+    if spec.evaluation is not None:
+        evaluator = Evaluator(spec.evaluation, {**PROBES, **(probes or {})}, eval_data or EvalData(),
+                              seed_for("eval"), device, Path(state_dir), Path(state_dir) / "evaluation.csv")
+    return Trainer(step, spec, state_dir, evaluator, network_specs=networks, progress=progress,
+                   on_iteration=on_iteration)

@@ -1,191 +1,149 @@
-"""The one adversarial training loop: WGAN (clipping), WGAN-GP, minimax / non-saturating GAN
-and LSGAN differ only in ``AdversarialSettings``.
+"""The adversarial step: one generator iteration of WGAN (clipping), WGAN-GP, minimax /
+non-saturating GAN or LSGAN, as declared by a ``TrainingSpec``.
 
-Loop order per generator iteration (WGAN main.py; equivalent to WGAN-GP's TF loop and to
-both papers' Algorithm 1, WGAN_WGANGP.md section 1.3): ``schedule.steps(it)`` critic steps,
+Order per generator iteration (WGAN main.py; equivalent to WGAN-GP's TF loop and to both
+papers' Algorithm 1, WGAN_WGANGP.md section 1.3): ``critic_schedule.steps(it)`` critic steps,
 each on a new real batch and new z, then one generator step on a new z.
 
-Resumable: everything that determines the rest of the run (weights, optimiser moments, the
-real-data and noise streams, global RNGs, step) is checkpointed to an undeclared state
-folder; a resumed run is bitwise equal to an uninterrupted one at the same thread count.
+Data come from resumable batch sources (``replication.data.batches``): ``real`` yields real
+batches (a tensor, or ``(x, y)`` with labels), ``noise`` yields z (or ``(z, y)`` for a
+conditional generator). With no generator (a *fixed* generator, WGAN Figure 2 and WGAN-GP
+Figure 1a) the ``fake`` source yields the fake batches themselves.
 """
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
+import contextlib
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from replication import objectives as obj
+from replication import objectives
 from replication.data.batches import BatchSource
-from replication.io import load_torch, save_torch
-from replication.runtime import rng_state, set_rng_state
-from replication.train.convergence import Plateau
-from replication.train.metric_log import MetricLog
-from replication.train.schedule import CriticSchedule
-
-Probe = Callable[["AdversarialTrainer"], Tensor]
+from replication.errors import ReplicationError
+from replication.train.lipschitz import build_constraint
+from replication.train.optim import build_optimizer
+from replication.train.spec import TrainingSpec
 
 
 @dataclass
-class AdversarialSettings:
-    objective: str  # wgan | gan_minimax | gan_ns | lsgan
-    iterations: int  # generator iterations
-    lipschitz: str = "none"  # clip | gp | none
-    clip_value: float = 0.01
-    # "before": WGAN main.py clamps all critic parameters before each critic step;
-    # "after": WGAN-GP TF code and both papers' Algorithm 1 clip after it (section 1.7).
-    clip_timing: str = "before"
-    gp_lambda: float = 10.0
-    critic_loss_scale: float = 1.0  # WGAN-GP's DCGAN baseline halves the D cost
-    schedule: CriticSchedule = field(default_factory=CriticSchedule)
-    train_generator: bool = True
-    log_every: int = 100  # generator iterations between flushes of the metric buffer
-    checkpoint_every: int = 1000
+class Sources:
+    """The random streams of a run's training data, each resumable."""
 
-    def __post_init__(self):
-        if self.objective not in obj.OBJECTIVES:
-            raise ValueError(f"unknown objective {self.objective!r}; choose from {obj.OBJECTIVES}")
-        if self.lipschitz not in obj.LIPSCHITZ:
-            raise ValueError(f"unknown lipschitz {self.lipschitz!r}; choose from {obj.LIPSCHITZ}")
-        if self.clip_timing not in ("before", "after"):
-            raise ValueError("clip_timing must be 'before' or 'after'")
+    real: BatchSource
+    noise: BatchSource | None = None  # z for the generator
+    fake: BatchSource | None = None   # fixed generator: fake batches directly
+
+    def state_dict(self) -> dict:
+        return {k: s.state_dict() for k, s in vars(self).items() if s is not None}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, s in vars(self).items():
+            if s is not None:
+                s.load_state_dict(state[k])
 
 
-class AdversarialTrainer:
-    """Trains ``critic`` against ``generator``; ``generator(noise.next())`` is a fake batch."""
+def split_labels(batch) -> tuple[Tensor, Tensor | None]:
+    return batch if isinstance(batch, tuple) else (batch, None)
 
-    def __init__(self, generator: nn.Module, critic: nn.Module, opt_g: torch.optim.Optimizer | None,
-                 opt_d: torch.optim.Optimizer, real: BatchSource, noise: BatchSource,
-                 settings: AdversarialSettings, state_dir: Path, probes: dict[str, Probe] | None = None,
-                 on_iteration: Callable[[int], None] | None = None, progress: str = "train",
-                 stop: Plateau | None = None):
-        self.generator, self.critic, self.opt_g, self.opt_d = generator, critic, opt_g, opt_d
-        self.real, self.noise, self.settings = real, noise, settings
-        self.state_dir = Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.checkpoint_path = self.state_dir / "checkpoint.pt"
-        self.probes = probes or {}
-        self.on_iteration = on_iteration
-        self.progress = progress
-        self.stop = stop  # optional convergence criterion, checked on each flush
-        self.step = 0  # generator iterations completed
-        self._critic_params = [p for p in critic.parameters()]
-        columns = ["critic_loss", "divergence", "gradient_penalty", "generator_loss", "critic_steps", *self.probes]
-        self.log = MetricLog(self.state_dir / "metrics.csv", columns)
 
-    # -- one step each ----------------------------------------------------------------
-    def _clip(self) -> None:
-        c = self.settings.clip_value
-        with torch.no_grad():
-            torch._foreach_clamp_min_(self._critic_params, -c)
-            torch._foreach_clamp_max_(self._critic_params, c)
+class AdversarialStep:
+    """Critic steps then a generator step; every tensor stays on the networks' device."""
 
+    columns = ["critic_loss", "divergence", "gradient_penalty", "generator_loss", "critic_steps", "lr_factor"]
+
+    def __init__(self, spec: TrainingSpec, networks: dict[str, nn.Module], sources: Sources):
+        self.spec, self.sources = spec, sources
+        self.critic = networks["critic"]
+        self.generator = networks.get("generator")
+        self.fixed_generator = self.generator is None
+        if self.fixed_generator and sources.fake is None:
+            raise ReplicationError("a run without a generator network needs a `fake` batch source (fixed generator)")
+        if not self.fixed_generator and sources.noise is None:
+            raise ReplicationError("a run with a generator needs a `noise` batch source")
+        self.networks = networks
+        self.objective = objectives.get(spec.objective)
+        self.constraint = build_constraint(spec.lipschitz, self.critic)
+        trains_generator = spec.train_generator and not self.fixed_generator
+        self.optimizers = {"critic": self._optimizer("critic", self.critic)}
+        if trains_generator:
+            self.optimizers["generator"] = self._optimizer("generator", self.generator)
+        self.base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in self.optimizers.items()}
+        device = next(self.critic.parameters()).device
+        self.autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if spec.precision == "bf16" \
+            else contextlib.nullcontext
+        self.zero = torch.zeros((), device=device)
+
+    def _optimizer(self, role: str, module: nn.Module) -> torch.optim.Optimizer:
+        o = self.spec.optimizers.get(role)
+        if o is None:
+            raise ReplicationError(f"training.optimizers: no entry for {role!r}")
+        return build_optimizer(o.name, module.parameters(), o.lr, betas=o.betas, weight_decay=o.weight_decay)
+
+    # -- batches ----------------------------------------------------------------------------
+    def fake_batch(self, grad: bool) -> Tensor:
+        if self.fixed_generator:
+            return split_labels(self.sources.fake.next())[0]
+        z, y = split_labels(self.sources.noise.next())
+        with torch.set_grad_enabled(grad), self.autocast():
+            return self.generator(z) if y is None else self.generator(z, y)
+
+    # -- steps -------------------------------------------------------------------------------
     def critic_step(self) -> dict[str, Tensor]:
-        s = self.settings
-        if s.lipschitz == "clip" and s.clip_timing == "before":
-            self._clip()
-        real = self.real.next()
-        with torch.no_grad():
-            fake = self.generator(self.noise.next())
-        # Separate forward passes: batch norm in the critic sees real and fake batches on
-        # their own, as in every official script (section 1.4).
-        loss = obj.critic_loss(s.objective, self.critic(real), self.critic(fake))
-        penalty = torch.zeros((), device=loss.device)
-        if s.lipschitz == "gp":
-            penalty = obj.gradient_penalty(self.critic, real, fake)
-        total = s.critic_loss_scale * loss + s.gp_lambda * penalty
-        self.opt_d.zero_grad(set_to_none=True)
+        """One critic update. Guaranteed order of draws: the real batch, then the fake batch
+        (a fixed generator's fake source may build on the real batch just drawn)."""
+        self.constraint.before_step()
+        real, _ = split_labels(self.sources.real.next())
+        fake = self.fake_batch(grad=False)  # the generator under no_grad: no graph to build
+        with self.autocast():
+            # Separate forward passes: batch norm in the critic sees real and fake batches on
+            # their own, as in every official script (section 1.4).
+            loss = self.objective.critic_loss(self.critic(real).float(), self.critic(fake).float())
+        penalty = self.constraint.penalty(self.critic, real, fake)
+        total = self.spec.critic_loss_scale * loss + (penalty if penalty is not None else 0.0)
+        opt = self.optimizers["critic"]
+        opt.zero_grad(set_to_none=True)
         total.backward()
-        self.opt_d.step()
-        if s.lipschitz == "clip" and s.clip_timing == "after":
-            self._clip()
-        return {"critic_loss": total.detach(), "divergence": obj.divergence_estimate(s.objective, loss.detach()),
-                "gradient_penalty": penalty.detach()}
+        opt.step()
+        self.constraint.after_step()
+        return {"critic_loss": total.detach(), "divergence": self.objective.divergence(loss.detach()),
+                "gradient_penalty": penalty.detach() if penalty is not None else self.zero}
 
     def generator_step(self) -> Tensor:
         self.critic.requires_grad_(False)  # no critic gradients needed: saves work
-        loss = obj.generator_loss(self.settings.objective, self.critic(self.generator(self.noise.next())))
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        self.critic.requires_grad_(True)
+        try:
+            fake = self.fake_batch(grad=True)
+            with self.autocast():
+                loss = self.objective.generator_loss(self.critic(fake).float())
+            opt = self.optimizers["generator"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        finally:
+            self.critic.requires_grad_(True)
         return loss.detach()
 
-    # -- checkpoints ------------------------------------------------------------------
+    def iteration(self, it: int) -> dict[str, Tensor | float]:
+        factor = self.spec.lr_factor(it)
+        for name, opt in self.optimizers.items():
+            for group, base in zip(opt.param_groups, self.base_lr[name]):
+                group["lr"] = base * factor
+        n_steps = self.spec.critic_schedule.steps(it)
+        for _ in range(n_steps):
+            out = self.critic_step()
+        gen_loss = self.generator_step() if "generator" in self.optimizers else self.zero
+        return {**out, "generator_loss": gen_loss, "critic_steps": n_steps, "lr_factor": factor}
+
+    # -- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {
-            "step": self.step,
-            "generator": self.generator.state_dict(),
-            "critic": self.critic.state_dict(),
-            "opt_g": self.opt_g.state_dict() if self.opt_g is not None else None,
-            "opt_d": self.opt_d.state_dict(),
-            "real": self.real.state_dict(),
-            "noise": self.noise.state_dict(),
-            "rng": rng_state(),
-            "stop": self.stop.state_dict() if self.stop is not None else None,
-        }
+        return {"networks": {k: m.state_dict() for k, m in self.networks.items()},
+                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                "sources": self.sources.state_dict()}
 
-    def flush(self) -> bool:
-        """Write buffered metrics; True if the convergence criterion says stop."""
-        rows = self.log.flush()
-        return self.stop is not None and self.stop.update(rows)
-
-    def save_checkpoint(self) -> None:
-        self.flush()  # rows up to self.step are on disk before the checkpoint claims them
-        save_torch(self.checkpoint_path, self.state_dict())
-
-    def resume(self) -> bool:
-        if not self.checkpoint_path.exists():
-            self.log.truncate(-1)
-            return False
-        state = load_torch(self.checkpoint_path)
-        self.generator.load_state_dict(state["generator"])
-        self.critic.load_state_dict(state["critic"])
-        if self.opt_g is not None:
-            self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.real.load_state_dict(state["real"])
-        self.noise.load_state_dict(state["noise"])
-        set_rng_state(state["rng"])
-        if self.stop is not None:
-            self.stop.load_state_dict(state["stop"])
-        self.step = state["step"]
-        self.log.truncate(self.step - 1)
-        return True
-
-    # -- the loop ---------------------------------------------------------------------
-    def fit(self) -> Path:
-        """Train to ``settings.iterations``, or until the convergence criterion holds (checked
-        every ``log_every`` iterations), resuming from a checkpoint if one exists. Returns
-        the path of the complete metric log in the state folder."""
-        s = self.settings
-        self.resume()
-        zero = torch.zeros(())
-        bar = tqdm(total=s.iterations, initial=self.step, desc=self.progress, unit="it",
-                   mininterval=1.0 if sys.stderr.isatty() else 30.0, dynamic_ncols=True)
-        done = self.stop is not None and self.stop.converged_at is not None
-        while self.step < s.iterations and not done:
-            it = self.step
-            n_steps = s.schedule.steps(it)
-            for _ in range(n_steps):
-                critic_out = self.critic_step()
-            gen_loss = self.generator_step() if s.train_generator and self.opt_g is not None else zero
-            self.log.record(it, {**critic_out, "generator_loss": gen_loss, "critic_steps": n_steps,
-                                 **{name: probe(self) for name, probe in self.probes.items()}})
-            self.step = it + 1
-            if self.on_iteration is not None:
-                self.on_iteration(self.step)
-            if self.step % s.log_every == 0:
-                done = self.flush()
-            if self.step % s.checkpoint_every == 0 or self.step == s.iterations or done:
-                self.save_checkpoint()
-            bar.update(1)
-        bar.close()
-        self.flush()
-        return self.log.path
+    def load_state_dict(self, state: dict) -> None:
+        for k, m in self.networks.items():
+            m.load_state_dict(state["networks"][k])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        self.sources.load_state_dict(state["sources"])

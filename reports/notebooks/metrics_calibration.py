@@ -4,8 +4,7 @@
 # Before the metrics judge any model they are checked on real data.
 #
 # * **Proxy features** (scales smoke and small): a small CNN trained on Fashion-MNIST
-#   (`results/<scale>/metrics_calibration/proxy_fashion-mnist/proxy.pt`, the extractor every
-#   later experiment loads). Left: its confusion matrix on the official test set. Right: proxy
+#   (`proxy.pt` of run `proxy_fashion-mnist`, the extractor every later experiment loads). Left: its confusion matrix on the official test set. Right: proxy
 #   FID between two disjoint random halves of the training set (the null: same distribution,
 #   same sample sizes) against FID between a training subset and the test set.
 # * **Inception features** (scale paper): IS of CIFAR-10 train and FID(train, test) with
@@ -19,24 +18,26 @@ results = "results"
 reports = "reports"
 
 # %%
-import json
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from replication.experiments import Results
+from replication.io import read_json
 from replication.report import figure_path
 
 sns.set_theme(style="white", context="notebook")
-d = Path(results) / scale / "metrics_calibration"
-confusion = pd.read_csv(d / "proxy_fashion-mnist" / "confusion.csv").set_index("true_class")
-proxy = json.loads((d / "proxy_fashion-mnist" / "result.json").read_text())["summary"]
-null = pd.read_csv(d / "proxy_reference" / "null.csv")
-reference = json.loads((d / "proxy_reference" / "reference.json").read_text())["records"]
-inception = json.loads((d / "inception_cifar10" / "inception.json").read_text())
-measured = json.loads((d / "measured.json").read_text())
+res = Results("metrics_calibration", scale, results)
+(proxy_run,) = res.runs(task="proxy")
+(reference_run,) = res.runs(task="reference")
+(inception_run,) = res.runs(task="inception")
+confusion = res.frame(proxy_run, "confusion.csv").set_index("true_class")
+proxy = res.result(proxy_run)
+null = res.frame(reference_run, "null.csv")
+reference = read_json(res.path(reference_run, "reference.json"))["records"]
+inception = read_json(res.path(inception_run, "inception.json"))
+measured = res.measured()
 
 # %%
 fig, (ax_c, ax_n) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1.1, 1]})

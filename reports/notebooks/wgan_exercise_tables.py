@@ -5,7 +5,8 @@
 # nats (`scipy.stats.entropy`), EMD by `scipy.stats.wasserstein_distance`. In part 3.2,
 # $Q = (0.33, 0.33, 0.33)$ does not sum to 1 and is renormalised to $(1/3, 1/3, 1/3)$.
 # KL is $+\infty$ wherever the second distribution misses mass of the first; EMD stays
-# finite and symmetric. Part 3.3 asks for EMD only.
+# finite and symmetric. Part 3.3 asks for EMD only. Column `kl_symmetry` compares KL(P, Q)
+# with KL(Q, P): "symmetric", "asymmetric", or "both infinite" (which is no evidence of symmetry).
 
 # %% tags=["parameters"]
 scale = "small"
@@ -13,15 +14,16 @@ results = "results"
 reports = "reports"
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from replication.experiments import Results
 from replication.report import figure_path
 
-table = pd.read_csv(Path(results) / scale / "wgan_distances" / "exercise" / "exercise.csv", dtype={"part": str})
+res = Results("wgan_distances", scale, results)
+(run,) = res.runs(task="exercise")
+table = pd.read_csv(res.path(run, "exercise.csv"), dtype={"part": str})  # parts "3.1".. are labels, not numbers
 table.to_csv(figure_path(reports, scale, "wgan/exercise_tables", ".csv"), index=False)
 table
 

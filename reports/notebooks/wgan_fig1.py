@@ -14,24 +14,26 @@ results = "results"
 reports = "reports"
 
 # %%
-import json
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from replication.experiments import Results
 from replication.report import figure_path
 
 sns.set_theme(style="whitegrid", context="notebook")
-d = Path(results) / scale / "wgan_distances"
-curves = pd.read_csv(d / "curves" / "curves.csv")
-js = pd.read_csv(d / "js_bound" / "js_bound.csv")
-grads = pd.read_csv(d / "critic_gradients" / "critic_gradients.csv")
-learn = {o: pd.read_csv(d / f"learn_{o}" / "trajectory.csv") for o in ("wgan", "gan_minimax", "gan_ns")}
-measured = json.loads((d / "measured.json").read_text())
-settings = json.loads((d / "curves" / "config.json").read_text())["settings"]
+res = Results("wgan_distances", scale, results)
+settings = res.settings
+(curves_run,) = res.runs(task="curves")
+(js_run,) = res.runs(task="js_bound")
+(grads_run,) = res.runs(task="critic_gradients")
+curves = res.frame(curves_run, "curves.csv")
+js = res.frame(js_run, "js_bound.csv")
+grads = res.frame(grads_run, "critic_gradients.csv")  # step, theta_grad, objective, theta_fixed per critic step
+# theta learned through each critic: step, theta, theta_grad at every generator iteration (step 0 = before training)
+learn = {res.params(r)["objective"]: res.frame(r, "trajectory.csv") for r in res.runs(task="learn")}
+measured = res.measured()
 
 # %%
 fig, (ax_w, ax_js) = plt.subplots(1, 2, figsize=(11, 4))
@@ -58,7 +60,8 @@ fig.savefig(figure_path(reports, scale, "wgan/fig1"), dpi=130)
 
 # %%
 fig, (ax_g, ax_t) = plt.subplots(1, 2, figsize=(11, 4))
-labels = {"wgan": "WGAN critic (clip 0.01)", "gan_minimax": "GAN, minimax", "gan_ns": "GAN, $-\\log D$ (labelled variant)"}
+names = {"wgan": "WGAN critic (clip 0.01)", "gan_minimax": "GAN, minimax", "gan_ns": "GAN, $-\\log D$ (labelled variant)"}
+labels = {objective: names.get(objective, objective) for objective in learn}  # the learn runs, in matrix order
 for i, (objective, label) in enumerate(labels.items()):
     for theta, curve in grads[grads.objective == objective].groupby("theta_fixed"):
         ax_g.plot(curve.step, curve.theta_grad.abs(), color=f"C{i}", alpha=0.5 + 0.5 * (theta == 1.0),
@@ -70,7 +73,7 @@ for i, (objective, label) in reversed(list(enumerate(labels.items()))):  # the u
     ax_t.plot(learn[objective].step, learn[objective].theta, color=f"C{i}", lw=0.5 if faint else 1.5,
               alpha=0.4 if faint else 1.0, label=label + (" (oscillates off-scale)" if faint else ""))
 ax_t.axhline(0, color="grey", lw=1, ls=":")
-ax_t.set(xlabel="generator iterations", ylabel="$\\theta$", ylim=(-1.5, 1.5))
+ax_t.set(xlabel="generator iterations (0 = before training)", ylabel="$\\theta$", ylim=(-1.5, 1.5))
 ax_t.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(figure_path(reports, scale, "wgan/fig1", part="gradients"), dpi=130)

@@ -16,24 +16,28 @@ results = "results"
 reports = "reports"
 
 # %%
-import json
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from replication.experiments import Results
 from replication.report import figure_path
 
-d = Path(results) / scale / "wgan_critics"
-measured = json.loads((d / "measured.json").read_text())
-runs = sorted(p.name for p in d.iterdir() if p.is_dir())
-seeds = sorted({r.rsplit("_s", 1)[1] for r in runs}, key=int)
+res = Results("wgan_critics", scale, results)
+settings = res.settings
+measured = res.measured()
+seeds = sorted({res.params(r)["replicate"] for r in res.runs()})  # replicates, each one gan and one wgan run
+
+
+def run_of(kind, replicate):
+    (run,) = res.runs(kind=kind, replicate=replicate)
+    return run
+
+
 first = seeds[0]
-curve = {k: pd.read_csv(d / f"{k}_s{first}" / "curve.csv") for k in ("gan", "wgan")}
-samples = {k: pd.read_csv(d / f"{k}_s{first}" / "samples.csv") for k in ("gan", "wgan")}
-result = {r: json.loads((d / r / "result.json").read_text())["summary"] for r in runs}
-settings = json.loads((d / f"gan_s{first}" / "config.json").read_text())["settings"]
+curve = {k: res.frame(run_of(k, first), "curve.csv") for k in ("gan", "wgan")}
+samples = {k: res.frame(run_of(k, first), "samples.csv") for k in ("gan", "wgan")}
+result = {r: res.result(r) for r in res.runs()}
 
 # %%
 x = curve["gan"].x
@@ -55,8 +59,8 @@ fig.savefig(figure_path(reports, scale, "wgan/fig2"), dpi=130)
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
 for seed in seeds:
-    gan = pd.read_csv(d / f"gan_s{seed}" / "curve.csv")
-    wgan = pd.read_csv(d / f"wgan_s{seed}" / "curve.csv")
+    gan = res.frame(run_of("gan", seed), "curve.csv")
+    wgan = res.frame(run_of("wgan", seed), "curve.csv")
     lab = seed == first
     ax.plot(gan.x, gan.grad.abs().clip(lower=1e-30), color="red", alpha=0.8, label="$|dD/dx|$, GAN" if lab else None)
     ax.plot(wgan.x, wgan.grad.abs(), color="c", alpha=0.8, label="$|df/dx|$, WGAN critic" if lab else None)

@@ -16,38 +16,45 @@ results = "results"
 reports = "reports"
 
 # %%
-import json
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from replication.experiments import Results
 from replication.report import figure_path
+from replication.train import merged
 
-d = Path(results) / scale / "wgangp_toy"
-measured = json.loads((d / "measured.json").read_text())
-ot_runs = sorted(p.name for p in d.iterdir() if p.is_dir() and p.name.startswith("ot_"))
-datasets = [r.removeprefix("ot_") for r in ot_runs]
-order = [ds for ds in ("8gaussians", "25gaussians", "swissroll") if ds in datasets]
-methods = [("clip", "weight clipping ($c$ = 0.01)"), ("gp", "gradient penalty ($\\lambda$ = 10)"),
-           ("gp_code", "code's $\\lambda$ = 0.1 (extra)")]
+res = Results("wgangp_toy", scale, results)
+S = res.settings["surface"]
+datasets = [res.params(r)["dataset"] for r in res.runs(task="ot")]
 titles = {"8gaussians": "8 Gaussians", "25gaussians": "25 Gaussians", "swissroll": "Swiss Roll"}
 
 
+def method_label(method):
+    lip = merged(S["training"], S["methods"][method])["lipschitz"]
+    if lip["method"] == "clip":
+        return f"weight clipping ($c$ = {lip['clip_value']:g})"
+    text = f"gradient penalty ($\\lambda$ = {lip['gp_lambda']:g})"
+    return text if method == "gp" else f"code's $\\lambda$ = {lip['gp_lambda']:g} (extra)"
+
+
+methods = [(m, method_label(m)) for m in S["methods"]]  # rows: clip, gp (the paper), gp_code (extra)
+
+
 def load(run):
-    summary = json.loads((d / run / "result.json").read_text())["summary"]
-    return pd.read_csv(d / run / "surface.csv"), pd.read_csv(d / run / "samples.csv"), summary
+    return res.frame(run, "surface.csv"), res.frame(run, "samples.csv"), res.result(run)
 
 
 # %%
-fig, axes = plt.subplots(len(methods), len(order), figsize=(3.3 * len(order), 3.3 * len(methods)), squeeze=False)
+fig, axes = plt.subplots(len(methods), len(datasets), figsize=(3.3 * len(datasets), 3.3 * len(methods)), squeeze=False)
 rows = []
-for j, ds in enumerate(order):
-    ot = json.loads((d / f"ot_{ds}" / "result.json").read_text())["summary"]
+for j, ds in enumerate(datasets):
+    (ot_run,) = res.runs(task="ot", dataset=ds)
+    ot = res.result(ot_run)
     for i, (method, label) in enumerate(methods):
         ax = axes[i, j]
-        surface, samples, summary = load(f"surface_{ds}_{method}")
+        (run,) = res.runs(task="surface", dataset=ds, method=method)
+        surface, samples, summary = load(run)
         axis = np.unique(surface.x)
         values = surface.value.to_numpy().reshape(len(axis), len(axis))  # [i, j] = (x_i, y_j)
         ax.contour(axis, axis, values.T, levels=15, cmap="viridis", linewidths=0.8)
@@ -56,7 +63,7 @@ for j, ds in enumerate(order):
         ax.scatter(fake.x, fake.y, marker="+", c="green", s=12, lw=0.6, alpha=0.5)
         ax.set(xlim=(axis[0], axis[-1]), ylim=(axis[0], axis[-1]), xticks=[], yticks=[], aspect="equal")
         conv = summary["converged_at"]
-        ax.set_title(f"{titles[ds]}\n{label}" if i == 0 else label, fontsize=9)
+        ax.set_title(f"{titles.get(ds, ds)}\n{label}" if i == 0 else label, fontsize=9)
         ax.text(0.02, 0.02, f"conv. {conv if conv is not None else 'no'} / cap {summary['cap']} it.\n"
                 f"W est. {summary['w1_critic']:.3f} (OT {ot['w1_ot_mean']:.3f})", transform=ax.transAxes, fontsize=7,
                 bbox=dict(fc="white", alpha=0.7, lw=0))
@@ -74,4 +81,4 @@ table.to_csv(figure_path(reports, scale, "wgan_gp/fig1a", ".csv"), index=False)
 table
 
 # %%
-pd.DataFrame(measured).T
+pd.DataFrame(res.measured()).T

@@ -15,45 +15,52 @@ results = "results"
 reports = "reports"
 
 # %%
-import json
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from replication.experiments import Results
 from replication.report import figure_path
 
-d = Path(results) / scale / "wgangp_toy"
-measured = json.loads((d / "measured.json").read_text())
-deep = sorted((p.name for p in d.iterdir() if p.is_dir() and p.name.startswith("deep_")),
-              key=lambda r: (r == "deep_gp", -float(r.removeprefix("deep_c")) if r != "deep_gp" else 0))
-label = {r: ("gradient penalty" if r == "deep_gp" else f"weight clipping (c = {r.removeprefix('deep_c')})") for r in deep}
-color = {"deep_c0.001": "tab:blue", "deep_c0.01": "tab:orange", "deep_c0.1": "tab:green", "deep_gp": "tab:red"}
+res = Results("wgangp_toy", scale, results)
+
+
+def is_gp(run):
+    return res.params(run)["method"] == "gp"
+
+
+deep = sorted(res.runs(task="deep"), key=lambda r: (is_gp(r), 0 if is_gp(r) else -res.params(r)["clip_value"]))
+label = {r: "gradient penalty" if is_gp(r) else f"weight clipping (c = {res.params(r)['clip_value']:g})" for r in deep}
+clip_colors = {0.001: "tab:blue", 0.01: "tab:orange", 0.1: "tab:green"}
+color = {r: "tab:red" if is_gp(r) else clip_colors.get(res.params(r)["clip_value"]) for r in deep}
 
 # %%
 fig = plt.figure(figsize=(12, 3.8))
 ax = fig.add_subplot(1, 3, 1)
 frames = []
 for r in deep:
-    norms = pd.read_csv(d / r / "layer_norms.csv")
+    norms = res.frame(r, "layer_norms.csv")
     step = norms.measured_at.max()
     at = norms[norms.measured_at == step]
     init = norms[norms.measured_at == 0]
-    ax.plot(at.layer, np.log10(at.grad_norm), "o-", ms=3, color=color.get(r), label=label[r])
-    ax.plot(init.layer, np.log10(init.grad_norm), ":", color=color.get(r), alpha=0.6)
+    ax.plot(at.layer, np.log10(at.grad_norm), "o-", ms=3, color=color[r], label=label[r])
+    ax.plot(init.layer, np.log10(init.grad_norm), ":", color=color[r], alpha=0.6)
     frames.append(norms.assign(run=r))
 ax.invert_xaxis()
 ax.set_xticks([13, 10, 7, 4, 1])
 ax.set(xlabel="Discriminator layer", ylabel="Gradient norm (log$_{10}$ scale)",
        title=f"at generator iteration {step} (dotted: init)")
 ax.legend(fontsize=7)
-for k, (r, xlim) in enumerate((("deep_c0.01", (-0.02, 0.02)), ("deep_gp", (-0.5, 0.5)))):
+panels = ((res.runs(task="deep", method="clip", clip_value=0.01), "weight clipping (c = 0.01)", (-0.02, 0.02)),
+          (res.runs(task="deep", method="gp"), "gradient penalty", (-0.5, 0.5)))
+for k, (runs, title, xlim) in enumerate(panels):
     ax = fig.add_subplot(1, 3, 2 + k)
-    if not (d / r).exists():
-        ax.set_title(f"{label.get(r, r)}: not run at this scale", fontsize=9)
+    if not runs:
+        ax.set_title(f"{title}: not run at this scale", fontsize=9)
         continue
-    hist = pd.read_csv(d / r / "weights_histogram.csv")
+    (r,) = runs
+    hist = res.frame(r, "weights_histogram.csv")
+    hist = hist[hist.measured_at == hist.measured_at.max()]  # at the stated step (step 0 is also recorded)
     ax.bar(hist.left, hist["count"], width=hist.right - hist.left, align="edge", color=color[r])
     ax.set(xlim=xlim, xlabel="Weights", ylabel="count", title=label[r])
 fig.tight_layout()
@@ -65,4 +72,4 @@ table.to_csv(figure_path(reports, scale, "wgan_gp/fig1b", ".csv"), index=False)
 table.pivot_table(index="layer", columns=["run", "measured_at"], values="grad_norm").apply(np.log10).round(2)
 
 # %%
-pd.DataFrame(measured).T
+pd.DataFrame(res.measured()).T

@@ -1,15 +1,16 @@
 # Configuration, validation and the helpers every rule file uses (no rule logic here).
+# Parsing the DAG imports no torch and no experiment module: run matrices are declared in the
+# experiments' YAML (replication.config.run_matrix), so one broken module breaks only its jobs.
 
 import os
+import shutil
+import subprocess
 import sys
-from pathlib import Path
 
 from snakemake.utils import validate
 
 from replication import config as cfg
-from replication import report
 from replication.errors import ReplicationError
-from replication.experiments import run_ids
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -17,7 +18,7 @@ try:
     SCALE = cfg.check_scale(config["scale"])
     SELECTED = cfg.selected_experiments(config["experiments"])
     EXTRA = config.get("extra_deltas") or None
-    RUNS = {exp: run_ids(exp, SCALE, EXTRA) for exp in SELECTED}
+    RUNS = {exp: cfg.runs_of(exp, SCALE, EXTRA) for exp in SELECTED}
 except ReplicationError as err:
     raise WorkflowError(str(err)) from None
 
@@ -26,8 +27,26 @@ REPLICATE = f"{sys.executable} -m replication.cli"
 DATA_ROOT = os.environ.get("REPLICATION_DATA", config["data_root"])
 EXTRA_ARG = f"--extra-deltas {EXTRA}" if EXTRA else ""
 ALL_EXPERIMENTS = cfg.experiment_ids()
-ARTIFACT_OF = {report.notebook_name(a): a for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}
-EXPERIMENT_OF = {report.notebook_name(a): exp for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}
+ARTIFACT_OF = {a.replace("/", "_"): a for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}
+EXPERIMENT_OF = {a.replace("/", "_"): exp for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}
+
+
+def _gpu_device(device: str) -> bool:
+    """Whether runs will train on a GPU: cuda*, or auto on a machine that lists an NVIDIA GPU
+    (nvidia-smi; no torch import while parsing). On a cluster whose login node has no GPU,
+    the SLURM profile sets device=cuda."""
+    if device.startswith("cuda"):
+        return True
+    if device != "auto" or shutil.which("nvidia-smi") is None:
+        return False
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "GPU" in listed
+
+
+ON_GPU = _gpu_device(config["device"])
 
 
 wildcard_constraints:
@@ -38,11 +57,12 @@ wildcard_constraints:
 
 
 def experiment_threads(wildcards):
-    return cfg.paper_file(wildcards.experiment)["threads"]
+    return cfg.threads_of(wildcards.experiment, wildcards.scale)
 
 
 def experiment_gpu(wildcards):
-    return int(cfg.paper_file(wildcards.experiment)["gpu"])
+    """gpu=1 only for runs that train on a GPU: CPU runs (smoke/small here) ask for none."""
+    return int(cfg.paper_file(wildcards.experiment)["gpu"] and ON_GPU)
 
 
 def run_inputs(wildcards):
@@ -69,10 +89,17 @@ def run_results(wildcards):
                   experiment=wildcards.experiment, run=RUNS[wildcards.experiment])
 
 
+def final_metrics(wildcards):
+    """The generic evaluation of runs that declare `evaluate: true` (rerunnable from pulled checkpoints)."""
+    runs = cfg.evaluated_runs(wildcards.experiment, wildcards.scale, EXTRA)
+    return expand("results/{scale}/{experiment}/{run}/final_metrics.json", scale=wildcards.scale,
+                  experiment=wildcards.experiment, run=runs)
+
+
 def measured(scale, experiments):
     return expand("results/{scale}/{experiment}/measured.json", scale=scale, experiment=experiments)
 
 
 def notebooks(scale):
-    names = [report.notebook_name(a) for a in report.artifacts(SELECTED)]
+    names = [a.replace("/", "_") for exp in SELECTED for a in cfg.paper_file(exp)["artifacts"]]
     return expand("reports/{scale}/notebooks/{notebook}.ipynb", scale=scale, notebook=names)

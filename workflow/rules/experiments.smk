@@ -1,12 +1,15 @@
 # One generic job per run, and one summary per experiment. Training state lives in
-# results/.state/ (undeclared), so a killed job resumes instead of starting over.
+# results/.state/ (undeclared), so a killed job resumes instead of starting over. Each run's
+# final networks (final/<role>.pt, with their registry spec; empty for analysis runs) are a
+# declared output, so DVC versions them and evaluation can rerun from pulled checkpoints.
 
 
 rule run:
     input:
         run_inputs,
     output:
-        "results/{scale}/{experiment}/{run}/result.json",
+        result="results/{scale}/{experiment}/{run}/result.json",
+        final=directory("results/{scale}/{experiment}/{run}/final"),
     log:
         "logs/{scale}/{experiment}/{run}.log",
     threads: experiment_threads
@@ -21,9 +24,29 @@ rule run:
         "--device {params.device} --threads {threads} {params.extra} 2>&1 | tee {log}"
 
 
+rule evaluate:
+    input:
+        result="results/{scale}/{experiment}/{run}/result.json",
+        final="results/{scale}/{experiment}/{run}/final",
+    output:
+        "results/{scale}/{experiment}/{run}/final_metrics.json",
+    log:
+        "logs/{scale}/{experiment}/{run}.evaluate.log",
+    threads: experiment_threads
+    resources:
+        gpu=experiment_gpu,
+    params:
+        device=config["device"],
+        extra=EXTRA_ARG,
+    shell:
+        "{REPLICATE} evaluate {wildcards.experiment} {wildcards.run} --scale {wildcards.scale} "
+        "--device {params.device} --threads {threads} {params.extra} 2>&1 | tee {log}"
+
+
 rule summarize:
     input:
         run_results,
+        final_metrics,
     output:
         "results/{scale}/{experiment}/measured.json",
     log:

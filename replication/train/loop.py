@@ -1,0 +1,149 @@
+"""The one resumable training loop, driving a pluggable step (the adversarial step today; an
+auto-encoder step fits the same ``Step`` shape).
+
+Resumable: everything that determines the rest of the run (weights, optimiser moments, the
+data and noise streams, global RNGs, the step counter, the convergence criterion's window,
+evaluation rows) is checkpointed to an undeclared state folder; a resumed run is bitwise equal
+to an uninterrupted one at the same thread count. Metric rows are buffered on the device and
+flushed every ``log_every`` iterations; on resume both logs are cut back to the checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, Protocol
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from replication.io import load_torch, save_torch
+from replication.runtime import rng_state, set_rng_state
+from replication.train.convergence import Plateau
+from replication.train.evaluation import Evaluator
+from replication.train.metric_log import MetricLog
+from replication.train.spec import TrainingSpec
+
+
+class Step(Protocol):
+    columns: list[str]
+    networks: dict[str, nn.Module]
+
+    def iteration(self, it: int) -> dict[str, Tensor | float]: ...
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+class Trainer:
+    """``fit()`` trains to ``spec.iterations`` or until the convergence criterion holds
+    (checked at every flush), resuming from the state folder's checkpoint if there is one."""
+
+    def __init__(self, step: Step, spec: TrainingSpec, state_dir: Path, evaluator: Evaluator | None = None,
+                 network_specs: dict[str, dict] | None = None, progress: str = "train",
+                 on_iteration: Callable[[int], None] | None = None):
+        self.step_fn, self.spec, self.evaluator = step, spec, evaluator
+        self.network_specs = network_specs or {}
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.checkpoint_path = self.state_dir / "checkpoint.pt"
+        self.progress, self.on_iteration = progress, on_iteration
+        self.stop = Plateau(**dataclasses.asdict(spec.convergence)) if spec.convergence else None
+        self.log = MetricLog(self.state_dir / "metrics.csv", list(step.columns))
+        self.step = 0  # generator iterations completed
+
+    @property
+    def networks(self) -> dict[str, nn.Module]:
+        return self.step_fn.networks
+
+    @property
+    def converged_at(self) -> int | None:
+        return self.stop.converged_at if self.stop else None
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {"step": self.step, "train": self.step_fn.state_dict(), "rng": rng_state(),
+                "stop": self.stop.state_dict() if self.stop else None}
+
+    def flush(self) -> bool:
+        """Write buffered rows; True if the convergence criterion says stop."""
+        rows = self.log.flush()
+        if self.evaluator:
+            self.evaluator.flush()
+        return self.stop is not None and self.stop.update(rows)
+
+    def save_checkpoint(self) -> None:
+        self.flush()  # rows up to self.step are on disk before the checkpoint claims them
+        save_torch(self.checkpoint_path, self.state_dict())
+
+    def resume(self) -> bool:
+        if not self.checkpoint_path.exists():
+            self.log.truncate(-1)
+            if self.evaluator:
+                self.evaluator.truncate(-1)
+            return False
+        state = load_torch(self.checkpoint_path)
+        self.step_fn.load_state_dict(state["train"])
+        set_rng_state(state["rng"])
+        if self.stop is not None:
+            self.stop.load_state_dict(state["stop"])
+        self.step = state["step"]
+        self.log.truncate(self.step - 1)
+        if self.evaluator:
+            self.evaluator.truncate(self.step)
+        return True
+
+    def evaluate(self, final: bool = False) -> None:
+        if self.evaluator and self.evaluator.due(self.step, final):
+            self.evaluator.evaluate(self.step, self.networks, self.step_fn)
+
+    # -- the loop --------------------------------------------------------------------------
+    def fit(self) -> "Trainer":
+        s = self.spec
+        if not self.resume():
+            self.evaluate()  # the measures at step 0, before any training
+        bar = tqdm(total=s.iterations, initial=self.step, desc=self.progress, unit="it",
+                   mininterval=1.0 if sys.stderr.isatty() else 30.0, dynamic_ncols=True)
+        done = self.converged_at is not None
+        while self.step < s.iterations and not done:
+            it = self.step
+            self.log.record(it, self.step_fn.iteration(it))
+            self.step = it + 1
+            if self.on_iteration is not None:
+                self.on_iteration(self.step)
+            if self.step % s.log_every == 0:
+                done = self.flush()
+            last = self.step == s.iterations or done
+            self.evaluate(final=last)
+            if self.step % s.checkpoint_every == 0 or last:
+                self.save_checkpoint()
+            bar.update(1)
+        bar.close()
+        self.flush()
+        return self
+
+    # -- declared outputs -------------------------------------------------------------------------
+    def write_outputs(self, out_dir: Path, prefix: str = "") -> dict[str, Path]:
+        """Copy the logs (and sample grids) into the run's output folder and save each network's
+        final weights with its registry spec to ``final/<prefix><role>.pt`` (declared outputs)."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = {"training": out_dir / f"{prefix}training.csv"}
+        shutil.copyfile(self.log.path, written["training"])
+        if self.evaluator and self.evaluator.log_path.exists():
+            written["evaluation"] = out_dir / f"{prefix}evaluation.csv"
+            shutil.copyfile(self.evaluator.log_path, written["evaluation"])
+            samples = self.evaluator.out_dir / "samples"
+            if samples.exists():
+                shutil.copytree(samples, out_dir / f"{prefix}samples", dirs_exist_ok=True)
+        final = out_dir / "final"
+        final.mkdir(parents=True, exist_ok=True)
+        for role, net in self.networks.items():
+            if role in self.network_specs:
+                path = final / f"{prefix}{role}.pt"
+                save_torch(path, {"spec": self.network_specs[role], "step": self.step,
+                                  "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}})
+                written[role] = path
+        return written

@@ -1,0 +1,215 @@
+"""The training block of an experiment's settings, parsed strictly into typed specs.
+
+An experiment declares each training run as one block (YAML, validated here; unknown keys
+are one-line errors), e.g. the WGAN-GP toy critic::
+
+    training:
+      objective: wgan                      # wgan | gan_minimax | gan_ns | lsgan (replication.objectives)
+      lipschitz: {method: gp, gp_lambda: 10.0}   # clip | gp | none (replication.train.lipschitz)
+      critic_schedule: {n_critic: 5}       # wgan_warmup: WGAN main.py's 100-step rule
+      iterations: 10000                    # generator iterations
+      batch_size: 256                      # critic batch; generator_batch_size defaults to it
+      optimizers:
+        critic: {name: adam, lr: 0.0001, betas: [0.5, 0.9]}
+        generator: {name: adam, lr: 0.0001, betas: [0.5, 0.9]}
+      lr_schedule: {name: constant}        # linear_decay (to 0 over `iterations`), milestones
+      precision: fp32                      # bf16: autocast (CPU scales, after a numerics check)
+      log_every: 50
+      checkpoint_every: 200
+      convergence: {column: divergence, window: 1000, rel_tol: 0.01, min_iterations: 2000}
+      evaluation: {every: 1000, probes: [w_estimate, sample_grid]}
+
+Defaults live only here (the dataclass fields); experiment modules never re-default them.
+Scale files shrink the same keys (``replication.config`` merges them first).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from replication.errors import ReplicationError
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    name: str  # rmsprop | rmsprop_tf | adam | sgd (replication.train.optim)
+    lr: float
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class LipschitzSpec:
+    method: str = "none"  # clip | gp | none
+    clip_value: float = 0.01
+    # "before": WGAN main.py clamps before each critic step; "after": WGAN-GP TF code and both
+    # papers' Algorithm 1 clip after it (WGAN_WGANGP.md section 1.7).
+    timing: str = "after"
+    gp_lambda: float = 10.0
+
+
+@dataclass(frozen=True)
+class CriticScheduleSpec:
+    """``n_critic`` steps per generator iteration, plus WGAN's rule (main.py, section 2.0):
+    ``100 if it < 25 or it % 500 == 0 else n_critic`` when ``wgan_warmup``."""
+
+    n_critic: int = 5
+    wgan_warmup: bool = False
+    warmup_steps: int = 100
+    warmup_iterations: int = 25
+    warmup_every: int = 500
+
+    def steps(self, gen_iteration: int) -> int:
+        if self.wgan_warmup and (gen_iteration < self.warmup_iterations or gen_iteration % self.warmup_every == 0):
+            return self.warmup_steps
+        return self.n_critic
+
+
+@dataclass(frozen=True)
+class LRScheduleSpec:
+    """Learning-rate multiplier as a function of the generator iteration (used for every
+    network's optimizer, as gan_cifar_resnet.py does): ``constant``; ``linear_decay``
+    max(0, 1 - it / over) with ``over`` defaulting to the run's iterations; ``milestones``
+    (the multiplier is multiplied by factors[k] from iteration at[k] on: WAE's epoch decay)."""
+
+    name: str = "constant"
+    over: int | None = None
+    at: tuple[int, ...] = ()
+    factors: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConvergenceSpec:
+    column: str = "divergence"
+    window: int = 500
+    rel_tol: float = 0.01
+    abs_tol: float = 1e-6
+    min_iterations: int = 1000
+
+
+@dataclass(frozen=True)
+class EvaluationSpec:
+    """Evaluation during training, every ``every`` generator iterations (and at the end)."""
+
+    every: int
+    probes: tuple[str, ...] = ()  # built-ins (replication.train.evaluation.PROBES) or the experiment's
+    samples: int = 256            # held-out samples per side for w_estimate / critic_loss
+    grid: int = 64                # images in a sample grid (fixed noise batch)
+    # "batch_stats": generator batch norm uses the batch's statistics when sampling, as tflib and
+    # WGAN main.py do (section 1.4), with running statistics saved and restored; "eval": running stats.
+    generator_mode: str = "batch_stats"
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    objective: str
+    iterations: int
+    optimizers: dict[str, OptimizerSpec]
+    lipschitz: LipschitzSpec = field(default_factory=LipschitzSpec)
+    critic_schedule: CriticScheduleSpec = field(default_factory=CriticScheduleSpec)
+    batch_size: int = 64
+    generator_batch_size: int | None = None  # WGAN-GP ResNet: 2x the critic batch
+    critic_loss_scale: float = 1.0  # WGAN-GP's DCGAN baseline halves the D cost
+    train_generator: bool = True
+    lr_schedule: LRScheduleSpec = field(default_factory=LRScheduleSpec)
+    precision: str = "fp32"  # fp32 | bf16
+    log_every: int = 100
+    checkpoint_every: int = 1000
+    convergence: ConvergenceSpec | None = None
+    evaluation: EvaluationSpec | None = None
+
+    @property
+    def gen_batch(self) -> int:
+        return self.generator_batch_size or self.batch_size
+
+    def lr_factor(self, iteration: int) -> float:
+        s = self.lr_schedule
+        if s.name == "constant":
+            return 1.0
+        if s.name == "linear_decay":
+            return max(0.0, 1.0 - iteration / (s.over or self.iterations))
+        factor = 1.0
+        for start, f in zip(s.at, s.factors):
+            if iteration >= start:
+                factor *= f
+        return factor
+
+
+CHOICES = {
+    ("TrainingSpec", "objective"): ("wgan", "gan_minimax", "gan_ns", "lsgan"),
+    ("TrainingSpec", "precision"): ("fp32", "bf16"),
+    ("LipschitzSpec", "method"): ("clip", "gp", "none"),
+    ("LipschitzSpec", "timing"): ("before", "after"),
+    ("OptimizerSpec", "name"): ("rmsprop", "rmsprop_tf", "adam", "sgd"),
+    ("LRScheduleSpec", "name"): ("constant", "linear_decay", "milestones"),
+    ("EvaluationSpec", "generator_mode"): ("batch_stats", "eval"),
+}
+
+
+def parse_training(block: dict, where: str = "training") -> TrainingSpec:
+    """A settings block -> TrainingSpec; any unknown key, bad type or bad choice is one line."""
+    spec = _parse(TrainingSpec, block, where)
+    if spec.lipschitz.method != "none" and spec.objective != "wgan":
+        raise ReplicationError(f"{where}: lipschitz {spec.lipschitz.method!r} needs objective 'wgan', got {spec.objective!r}")
+    if "critic" not in spec.optimizers:
+        raise ReplicationError(f"{where}.optimizers: needs a 'critic' entry (and 'generator' unless the generator is fixed)")
+    return spec
+
+
+def _parse(cls, value: Any, where: str):
+    if not isinstance(value, dict):
+        raise ReplicationError(f"{where}: expected a mapping, got {value!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(value) - set(names))
+    if unknown:
+        raise ReplicationError(f"{where}: unknown key {', '.join(map(repr, unknown))}; valid keys: {', '.join(names)}")
+    required = [f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [n for n in required if n not in value]
+    if missing:
+        raise ReplicationError(f"{where}: missing key {', '.join(map(repr, missing))}")
+    out = {}
+    for name, raw in value.items():
+        out[name] = _convert(hints[name], raw, f"{where}.{name}")
+        choices = CHOICES.get((cls.__name__, name))
+        if choices and out[name] not in choices:
+            raise ReplicationError(f"{where}.{name}: unknown {name} {raw!r}; choose one of {', '.join(choices)}")
+    return cls(**out)
+
+
+def _convert(hint, raw, where: str):
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if raw is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(inner, raw, where)
+    if dataclasses.is_dataclass(hint):
+        return _parse(hint, raw, where)
+    if origin is dict:
+        if not isinstance(raw, dict):
+            raise ReplicationError(f"{where}: expected a mapping, got {raw!r}")
+        return {k: _convert(args[1], v, f"{where}.{k}") for k, v in raw.items()}
+    if origin is tuple:
+        if not isinstance(raw, (list, tuple)):
+            raise ReplicationError(f"{where}: expected a list, got {raw!r}")
+        item = args[0]
+        return tuple(_convert(item, v, where) for v in raw)
+    if hint is float and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return float(raw)
+    if hint in (int, str, bool) and (type(raw) is not hint):
+        raise ReplicationError(f"{where}: must be {hint.__name__}, got {raw!r}")
+    return raw
+
+
+def merged(base: dict, delta: dict | None) -> dict:
+    """``base`` with ``delta`` merged in recursively (a method's block over a shared block)."""
+    out = dict(base)
+    for key, value in (delta or {}).items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
