@@ -41,6 +41,7 @@ class Claim:
     rationale: str
     min_scale: str
     seeds: int
+    control: dict  # {setting: deltas over smoke, breaks: why} or {exempt: reason}
 
     @property
     def tolerance_text(self) -> str:
@@ -54,15 +55,24 @@ class Claim:
             return f"≥ {t['threshold']:g}"
         if kind == "between":
             return f"in [{t['low']:g}, {t['high']:g}]"
+        if kind == "ordering":
+            return f"> {t['margin']:g} in each of {self.seeds} seeds"
         return "holds"
 
     def passes(self, value: Any) -> bool:
+        """The claim's own test. A non-finite or exactly-zero measure never passes: a dead
+        network (gradient norms of 0, log -inf) must not satisfy a bound by accident."""
         t = self.test
         kind = t["kind"]
         if kind == "holds":
-            return bool(value) is True
+            return value is True
+        if kind == "ordering":
+            # per-seed differences (a - b) of the ordered quantities; all must clear the margin
+            values = [float(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+            return (len(values) >= self.seeds and all(math.isfinite(v) for v in values)
+                    and all(v > t["margin"] for v in values))
         value = float(value)
-        if math.isnan(value):
+        if not math.isfinite(value) or value == 0.0:
             return False
         if kind == "within":
             return abs(value - float(self.published)) <= t["tolerance"]
@@ -129,6 +139,14 @@ def verdict(claim: Claim, scale: str, measured: dict | None, selected: bool = Tr
     value = entry["value"]
     if SCALE_RANK[scale] < SCALE_RANK[claim.min_scale]:
         return NOT_EVALUATED, f"scale {scale} is below this claim's min_scale {claim.min_scale}", value
+    return judge(claim, entry)
+
+
+def judge(claim: Claim, entry: dict) -> tuple[str, str, Any]:
+    """The claim's test on a measured entry, whatever the scale (negative controls use this)."""
+    value = entry.get("value")
+    if value is None:
+        return NOT_EVALUATED, entry.get("reason", f"{claim.key} not measured"), None
     return (REPRODUCED if claim.passes(value) else NOT_REPRODUCED), entry.get("note", ""), value
 
 
@@ -156,9 +174,11 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
                 for field in ("claim", "measure", "rationale")}
         rows.append({
             "paper": claim.paper, "artifact": claim.artifact, "claim": text["claim"], "measure": text["measure"],
-            "published": _fmt(claim.published), "reproduced": _fmt(value), "tolerance": claim.tolerance_text,
+            "published": _fmt(claim.published), "at start": _fmt(entry.get("start")), "reproduced": _fmt(value), "tolerance": claim.tolerance_text,
             "scale": scale, "verdict": result, "reason": reason, "seeds": claim.seeds,
             "from": entry.get("file", str(path) if measured is not None else "—"),
+            "control": (f"exempt: {claim.control['exempt']}" if "exempt" in claim.control
+                        else f"fails when {claim.control['breaks']}"),
             "claim_id": claim.id, "rationale": text["rationale"], "source": claim.source,
         })
     return pd.DataFrame(rows)
@@ -166,7 +186,8 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
 
 def write_scorecard(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    cols = ["paper", "artifact", "claim", "measure", "published", "reproduced", "tolerance", "scale", "verdict", "from"]
+    cols = ["paper", "artifact", "claim", "measure", "published", "at start", "reproduced", "tolerance", "scale",
+            "verdict", "control", "from"]
     counts = frame["verdict"].value_counts().to_dict()
     summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in (REPRODUCED, NOT_REPRODUCED, NOT_EVALUATED))
     md = [f"# Scorecard (scale `{frame['scale'].iat[0]}`)", "", summary, "",

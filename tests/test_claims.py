@@ -36,12 +36,16 @@ def _inside_and_outside(claim: cl.Claim):
     t = claim.test
     if t["kind"] == "holds":
         return True, False
+    if t["kind"] == "ordering":  # every seed must clear the margin; one seed short of it fails
+        inside = [t["margin"] + 0.01] * claim.seeds
+        return inside, inside[:-1] + [t["margin"]]
     if t["kind"] == "within":
-        return float(claim.published), float(claim.published) + 2 * t["tolerance"] + 1e-12
+        center = float(claim.published) or t["tolerance"] / 2  # exactly zero never passes
+        return center, float(claim.published) + 2 * t["tolerance"] + 1e-12
     if t["kind"] == "at_most":
-        return t["threshold"], t["threshold"] + abs(t["threshold"]) * 0.01 + 1e-12
+        return t["threshold"] or -1e-12, t["threshold"] + abs(t["threshold"]) * 0.01 + 1e-12
     if t["kind"] == "at_least":
-        return t["threshold"], t["threshold"] - abs(t["threshold"]) * 0.01 - 1e-12
+        return t["threshold"] or 1e-12, t["threshold"] - abs(t["threshold"]) * 0.01 - 1e-12
     return (t["low"] + t["high"]) / 2, t["high"] + (t["high"] - t["low"])
 
 
@@ -80,9 +84,24 @@ def test_not_evaluated_reasons():
     assert below[0] == cl.NOT_EVALUATED and "min_scale" in below[1]
 
 
-def test_nan_never_passes():
-    claim = next(c for c in ALL if c.test["kind"] in ("at_most", "at_least"))
-    assert cl.verdict(claim, "paper", {claim.key: {"value": math.nan}})[0] == cl.NOT_REPRODUCED
+def test_non_finite_or_exactly_zero_never_passes():
+    """A dead network's measure (gradient norm 0, log -inf) must not satisfy a bound by accident."""
+    for claim in ALL:
+        if claim.test["kind"] in ("holds", "ordering"):
+            continue
+        for value in (math.nan, math.inf, -math.inf, 0.0):
+            assert cl.verdict(claim, "paper", {claim.key: {"value": value}})[0] == cl.NOT_REPRODUCED, (claim.id, value)
+
+
+def test_ordering_needs_every_seed():
+    claim = cl.Claim(id="o", experiment="x", paper="wgan", artifact="wgan/fig1", source="s", claim="c", measure="m",
+                     published="a > b", key="k", test={"kind": "ordering", "margin": 0.5}, rationale="r",
+                     min_scale="smoke", seeds=3, control={"exempt": "unit test"})
+    assert claim.passes([0.6, 0.7, 0.8])
+    assert not claim.passes([0.6, 0.7])            # fewer seeds than the claim rests on
+    assert not claim.passes([0.6, 0.7, 0.5])       # one seed at the margin
+    assert not claim.passes([0.6, 0.7, math.nan])
+    assert claim.tolerance_text == "> 0.5 in each of 3 seeds"
 
 
 def test_scorecard_lists_every_claim_even_unselected(tmp_path):

@@ -100,9 +100,19 @@ def test_deep_clipped_critic_keeps_every_parameter_within_c(tmp_path):
     assert t.spec.lipschitz.method == "clip" and t.spec.lipschitz.clip_value == 0.01
     assert t.spec.optimizers["critic"].name == t.spec.optimizers["generator"].name == "rmsprop_tf"
     critic = t.networks["critic"]
-    assert max(p.abs().max() for p in critic.parameters()) > 0.01  # tflib init: not yet clipped
+    # deep.init_within_clip: tflib's uniform layers rescaled into +-c, so ~1% start at the bound
+    assert all(p.abs().max() <= 0.01 + 1e-9 for p in critic.parameters())
+    assert max(p.abs().max() for p in critic.parameters()).item() == pytest.approx(0.01)
     t.step_fn.critic_step()
     assert all(p.abs().max() <= 0.01 for p in critic.parameters())
+    # without the option the code's init is kept (max |w| well above c until the first clamp)
+    ctx = _ctx(tmp_path, "plain", deltas={"deep.networks.critic.width": 8, "deep.networks.critic.depth": 3,
+                                          "deep.networks.generator.width": 8, "deep.networks.generator.depth": 3,
+                                          "deep.init_within_clip": False})
+    plain = wgangp_toy.deep_trainer(ctx, "clip", clip_value=0.01).networks["critic"]
+    assert max(p.abs().max() for p in plain.parameters()) > 0.01
+    gp = wgangp_toy.deep_trainer(_ctx(tmp_path, "gp"), "gp").networks["critic"]  # GP: tflib init
+    assert max(p.abs().max() for p in gp.parameters()) > 1.0
 
 
 def test_deep_training_blocks():
@@ -136,6 +146,91 @@ def test_layer_gradient_norms_match_manual_autograd():
     assert got.shape == (4,)
     assert torch.allclose(got, manual, rtol=1e-12, atol=0)
     assert got[-1].item() == pytest.approx(math.sqrt(4 / 16 + 3 / 9))  # d loss / d output: 1/4 on 4 fakes, -1/3 on 3 reals
+
+
+def test_deep_layer_norms_are_float64_and_dead_layers_fail(tmp_path):
+    ctx = _ctx(tmp_path, deltas={"deep.networks.critic.width": 8, "deep.networks.critic.depth": 3,
+                                 "deep.networks.generator.width": 8, "deep.networks.generator.depth": 3})
+    t = wgangp_toy.deep_trainer(ctx, "gp")
+    critic, generator = t.networks["critic"], t.networks["generator"]
+    norms = wgangp_toy.critic_layer_norms(critic, generator, ctx.settings, 5, torch.device("cpu"))
+    assert norms.dtype == np.float64 and norms.shape == (4,) and (norms > 0).all()
+    assert next(critic.parameters()).dtype == torch.float32  # the trained networks are not touched
+    value, dead = wgangp_toy.growth(norms)
+    assert math.isfinite(value) and dead == 0
+    with torch.no_grad():  # kill the second hidden layer: every ReLU off
+        critic.hidden[1].weight.zero_()
+        critic.hidden[1].bias.fill_(-1.0)
+    norms = wgangp_toy.critic_layer_norms(critic, generator, ctx.settings, 5, torch.device("cpu"))
+    value, dead = wgangp_toy.growth(norms)
+    # layers 1-2 pass no gradient (and layer 3, whose output is its zero bias, at ReLU's kink)
+    assert dead >= 2 and norms[0] == norms[1] == 0 and norms[-1] > 0 and not math.isfinite(value)
+    from replication import claims as cl
+    (claim,) = [c for c in cl.load_claims() if c.key == "deep_growth_c0001"]
+    assert claim.passes(-20.0) and not claim.passes(value)  # a dead critic never 'vanishes'
+
+
+def test_weight_stats_bounds():
+    rng = np.random.default_rng(0)
+    layers = [rng.uniform(-0.01, 0.01, 20_000), rng.uniform(-1.0, 1.0, 5_000)]
+    _, per_layer = wgangp_toy.weight_stats(layers, 50, None, 0)  # each layer's own max|w|
+    assert 0.007 < per_layer["weight_share_at_bound"] < 0.013
+    piled = [np.clip(rng.uniform(-0.03, 0.03, 20_000), -0.01, 0.01)]  # 2/3 clamped onto +-c
+    hist, clipped = wgangp_toy.weight_stats(piled, 50, 0.01, 7)
+    assert 0.64 < clipped["weight_share_at_bound"] < 0.69
+    assert hist["count"].sum() == 20_000 and hist.left.min() == pytest.approx(-0.0105) and (hist.measured_at == 7).all()
+
+
+def test_ot_potential_is_a_tight_dual():
+    gen = _gen(3)
+    real = torch.randn(300, 2, generator=gen).double().numpy()
+    fake = (torch.randn(300, 2, generator=gen) * 2 + 1).double().numpy()
+    from replication.metrics.transport import exact_w1
+    phi_r, phi_f, w1 = wgangp_toy.ot_potential(real, fake)
+    assert w1 == pytest.approx(exact_w1(real, fake), rel=1e-9)
+    assert phi_r.mean() - phi_f.mean() == pytest.approx(w1, rel=1e-6)
+    cost = np.linalg.norm(real[:, None] - fake[None], axis=2)
+    assert (phi_r[:, None] - phi_f[None, :] <= cost + 1e-9).all()  # 1-Lipschitz across the two samples
+    assert wgangp_toy.explained_share(2 * np.r_[phi_r, phi_f] + 3, np.r_[phi_r, phi_f]) == pytest.approx(1.0)
+    assert wgangp_toy.explained_share(-np.r_[phi_r, phi_f], np.r_[phi_r, phi_f]) == 0.0  # anti-ordered: none
+    assert wgangp_toy.explained_share(np.zeros(600), np.r_[phi_r, phi_f]) == 0.0
+
+
+def test_penalty_scale_maximises_the_penalised_objective():
+    """f = k f*: objective k W1 - lambda (k - 1)^2 is largest at k = 1 + W1 / (2 lambda)."""
+    for w1, lam in [(0.6, 10.0), (0.82, 0.1)]:
+        ks = np.linspace(0.5, 10, 200_001)
+        best = ks[np.argmax(ks * w1 - lam * (ks - 1) ** 2)]
+        assert wgangp_toy.penalty_scale(w1, lam) == pytest.approx(best, abs=1e-4)
+    assert wgangp_toy.penalty_scale(0.6, 10.0) * 0.6 == pytest.approx(0.6 + 0.6 ** 2 / 20)
+
+
+def test_tensor_source_without_reshuffle_repeats_one_order():
+    from replication.data.batches import TensorSource
+    data = torch.arange(10.0).unsqueeze(1)
+    src = TensorSource(data, batch_size=3, seed=1, reshuffle=False)
+    first = torch.cat([src.next() for _ in range(3)])  # one pass: 9 of 10 (last partial batch dropped)
+    second = torch.cat([src.next() for _ in range(3)])
+    assert torch.equal(first, second) and len(first.unique()) == 9
+    assert src.epoch == 1
+    again = TensorSource(data, batch_size=3, seed=1, reshuffle=False)  # resumable mid-pass
+    again.next()
+    copy_ = TensorSource(data, batch_size=3, seed=1, reshuffle=False)
+    copy_.load_state_dict(again.state_dict())
+    assert torch.equal(copy_.next(), again.next())
+    shuffled = TensorSource(data, batch_size=3, seed=1)  # default: a new order every pass
+    a = torch.cat([shuffled.next() for _ in range(3)])
+    b = torch.cat([shuffled.next() for _ in range(3)])
+    assert torch.equal(a, first) and not torch.equal(a, b)
+
+
+def test_25_gaussians_source_iterates_the_fixed_set_in_one_order(tmp_path):
+    ctx = _ctx(tmp_path)
+    src = wgangp_toy.real_source(ctx, "25gaussians", 64)
+    assert src.reshuffle is False and len(src.data) == 25 * ctx.settings["data"]["25gaussians"]["per_mode"]
+    per_pass = len(src.data) // 64
+    first = torch.cat([src.next() for _ in range(per_pass)])
+    assert torch.equal(first, torch.cat([src.next() for _ in range(per_pass)]))
 
 
 def test_quadratic_r2():

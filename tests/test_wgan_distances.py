@@ -1,14 +1,16 @@
 """wgan_distances: the exercise tables against closed forms (deterministic arithmetic is a
-test, not a scorecard row), and the exact-OT estimator's spread behind the W = |theta| claim."""
+test, not a scorecard row), the exact-OT estimator's spread behind the W = |theta| claim, and
+the retained-gradient measure behind the fixed-theta gradient claims."""
 
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from replication import claims as cl
-from replication.experiments.wgan_distances import exercise_table, sample_line, theta_grid
+from replication.experiments.wgan_distances import exercise_table, retained, sample_line, theta_grid
 from replication.metrics.transport import exact_w1
 
 # Hand-derived answers (natural log): 3.1 KL(P||Q) = 1/2 ln(2/3) + 1/2 ln 2, KL(Q||P) = 3/4 ln 1.5 + 1/4 ln 0.5,
@@ -64,3 +66,17 @@ def test_ot_spread_supports_the_w_tolerance():
         worst.append(max(errors))
     assert np.median(worst) < 0.03
     assert np.mean(np.asarray(worst) <= claim.test["threshold"]) >= 0.9
+
+
+def test_retained_gradient_leaves_step_0_out_of_the_peak():
+    """Step 0 is the unclipped initial WGAN critic (clamped only before the first step): a large
+    gradient there must not count as the peak the trained critic is compared with."""
+    curve = pd.DataFrame({"step": range(21), "theta_grad": [-0.07] + [-1e-3] * 10 + [-2e-3] * 10})
+    r = retained(curve)
+    assert r["start"] == pytest.approx(0.07)
+    assert r["peak"] == pytest.approx(2e-3)
+    assert r["tail"] == pytest.approx(2e-3) and r["retained"] == pytest.approx(1.0)
+    vanishing = pd.DataFrame({"step": range(21), "theta_grad": [0.01, 0.5] + [1e-6] * 19})
+    assert retained(vanishing)["retained"] == pytest.approx(2e-6)
+    untrained = pd.DataFrame({"step": [0], "theta_grad": [0.3]})  # no critic step: the curve is its start
+    assert retained(untrained)["retained"] == pytest.approx(1.0)

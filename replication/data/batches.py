@@ -37,22 +37,25 @@ class TensorSource:
 
     ``drop_last=False`` reproduces a PyTorch DataLoader without drop_last (WGAN main.py: the
     last batch of an epoch can be smaller); ``with_replacement=True`` draws each batch
-    independently without replacement inside the batch (the WAE code's np.random.choice).
+    independently without replacement inside the batch (the WAE code's np.random.choice);
+    ``reshuffle=False`` draws the permutation once and iterates the data in that same order
+    every epoch (gan_toy.py's 25-Gaussians set: shuffled once, then batches in order forever).
     """
 
     def __init__(self, data: torch.Tensor, batch_size: int, seed: int, drop_last: bool = True,
-                 with_replacement: bool = False):
+                 with_replacement: bool = False, reshuffle: bool = True):
         if len(data) < batch_size and (drop_last or with_replacement):
             raise ValueError(f"dataset of {len(data)} items is smaller than batch {batch_size}")
         self.data, self.batch_size = data, batch_size
-        self.drop_last, self.with_replacement = drop_last, with_replacement
+        self.drop_last, self.with_replacement, self.reshuffle = drop_last, with_replacement, reshuffle
         self.generator = torch.Generator().manual_seed(seed)
         self.order: torch.Tensor | None = None
         self.position = 0
         self.epoch = 0
 
     def _new_epoch(self) -> None:
-        self.order = torch.randperm(len(self.data), generator=self.generator)
+        if self.reshuffle or self.order is None:
+            self.order = torch.randperm(len(self.data), generator=self.generator)
         self.position = 0
 
     def next(self) -> torch.Tensor:

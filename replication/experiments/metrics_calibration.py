@@ -3,7 +3,8 @@
 Tasks (runs declared in workflow/config/experiments/metrics_calibration.yaml)
 - ``proxy`` (run ``proxy_fashion-mnist``): trains THE proxy classifier of this scale on
   Fashion-MNIST train and measures its test accuracy; writes ``proxy.pt`` and ``proxy.sha256``
-  (sha256sum format). Every later experiment evaluates with this file at smoke/small: it lists
+  (sha256sum format), and the accuracy of the untrained network on the same test images
+  (``test_accuracy_start``). Every later experiment evaluates with this file at smoke/small: it lists
   ``upstream: [metrics_calibration/proxy_fashion-mnist]`` and calls
   ``replication.metrics.proxy.calibrated_proxy_at(ctx.upstream("metrics_calibration/proxy_fashion-mnist"))``.
   (No ``proxy_mnist`` run: MNIST is not available offline; Fashion-MNIST stands in for it, see
@@ -12,7 +13,9 @@ Tasks (runs declared in workflow/config/experiments/metrics_calibration.yaml)
   Fashion-MNIST train vs test, and the null distribution of FID between two disjoint random
   train subsets of the test-set size over repeated draws, which is the tolerance of the
   train-vs-test comparison. Null draw k permutes the pool with numpy RandomState(s + k),
-  s = ``ctx.seed_for("null")`` (the claim's measure states this).
+  s = ``ctx.seed_for("null")`` (the claim's measure states this). ``reference.eval_classes``
+  (negative controls only) restricts the evaluation set to some classes: a set that truly
+  differs from the training distribution.
 - ``inception`` (run ``inception_cifar10``): at scale paper, IS of CIFAR-10 train (50k, 10 splits, unshuffled: the
   wgan_gp_is protocol) and FID(train 50k, test 10k) with torch-fidelity's Inception, against
   the pytorch-gan-metrics calibration table (11.24, 3.15). Below paper it records why it was
@@ -58,14 +61,22 @@ PAPER_DATA = ("cifar10", "inception-weights")
 def proxy(ctx: RunContext, dataset: str) -> dict:
     P = ctx.settings["proxy"]
     train, test = load_images(dataset, "train"), load_images(dataset, "test")
-    net, meta = train_proxy(train.images, train.labels, dataset=dataset, n_train=P["n_train"], epochs=P["epochs"],
-                            batch_size=P["batch_size"], lr=P["lr"], seed=ctx.seed_for("train"))
     # test accuracy and the confusion matrix from one pass over the test images (all of them
-    # unless a smaller scale asks for a seeded subset)
+    # unless a smaller scale asks for a seeded subset); the same images score the untrained
+    # network (the measure's start, chance level)
     keep = torch.from_numpy(_subset(len(test), P["n_test"], ctx.seed_for("test")))
-    labels = test.labels[keep]
-    predicted = _predict(net, test.images[keep])
+    labels, images = test.labels[keep], test.images[keep]
+    start = {}
+
+    def before_training(net) -> None:
+        start["test_accuracy"] = float((_predict(net, images) == labels).double().mean())
+
+    net, meta = train_proxy(train.images, train.labels, dataset=dataset, n_train=P["n_train"], epochs=P["epochs"],
+                            batch_size=P["batch_size"], lr=P["lr"], seed=ctx.seed_for("train"),
+                            before_training=before_training)
+    predicted = _predict(net, images)
     meta["test_accuracy"] = float((predicted == labels).double().mean())
+    meta["test_accuracy_start"] = start["test_accuracy"]
     meta["n_test"] = len(keep)
     path = ctx.out_dir / "proxy.pt"
     digest = save_proxy(path, net, meta)
@@ -75,7 +86,8 @@ def proxy(ctx: RunContext, dataset: str) -> dict:
     frame = pd.DataFrame(confusion, columns=CLASSES).assign(true_class=CLASSES)
     write_frame(ctx.out_dir / "confusion.csv", frame[["true_class", *CLASSES]])
     return {"proxy": True, "extractor": PROXY_EXTRACTOR, "sha256": digest, "test_accuracy": meta["test_accuracy"],
-            "train_accuracy": meta["train_accuracy"], "n_train": meta["n_train"], "n_test": len(keep),
+            "test_accuracy_start": start["test_accuracy"], "train_accuracy": meta["train_accuracy"],
+            "n_train": meta["n_train"], "n_test": len(keep),
             "epochs": meta["epochs"]}
 
 
@@ -124,7 +136,12 @@ def reference(ctx: RunContext, dataset: str) -> dict:
     extractor = calibrated_proxy_at(ctx.upstream(proxy_run(dataset)))  # metrics_calibration/proxy_<dataset>
     train, test = load_images(dataset, "train"), load_images(dataset, "test")
     pool_index = _subset(len(train), R["train_pool"], ctx.seed_for("pool"))
-    eval_index = _subset(len(test), R["n_eval"], ctx.seed_for("eval"))
+    classes = R["eval_classes"]  # None: the whole test set; a list: those classes only (a negative control)
+    if classes is None:
+        eval_index = _subset(len(test), R["n_eval"], ctx.seed_for("eval"))
+    else:
+        among = np.flatnonzero(np.isin(test.labels.numpy(), classes))
+        eval_index = among[_subset(len(among), R["n_eval"], ctx.seed_for("eval"))]
     layers = ["features", "logits"]
     pool = extract_features(train.images[pool_index], extractor, layers, R["batch_size"])
     evals = extract_features(test.images[eval_index], extractor, layers, R["batch_size"])
@@ -137,7 +154,8 @@ def reference(ctx: RunContext, dataset: str) -> dict:
     base = {"proxy": True, "features": "proxy classifier (not Inception)", "extractor": extractor.name,
             "weights_sha256": extractor.weights_sha256, "seed": None}
     train_name = f"{dataset}/train" + ("" if len(pool_index) == len(train) else f" (random {len(pool_index)})")
-    test_name = f"{dataset}/test" + ("" if len(eval_index) == len(test) else f" (random {len(eval_index)})")
+    test_name = (f"{dataset}/test" + ("" if classes is None else f" classes {classes}")
+                 + ("" if len(eval_index) == len(test) else f" (random {len(eval_index)})"))
     pair = {"input1": train_name, "n1": len(pool_index), "input2": test_name, "n2": len(eval_index)}
     kid = kernel_distance(pool["features"], evals["features"], R["kid_subsets"], R["kid_subset_size"], KID_SEED)
     records = [
@@ -211,7 +229,8 @@ def summarize(res: Results) -> dict:
     proxy_at, reference_at, inception_at = _one(res, "proxy"), _one(res, "reference"), _one(res, "inception")
     proxy = res.result(proxy_at)
     out["proxy_test_accuracy"] = {
-        "value": proxy["test_accuracy"], "file": str(res.path(proxy_at, "result.json")),
+        "value": proxy["test_accuracy"], "start": proxy["test_accuracy_start"],
+        "file": str(res.path(proxy_at, "result.json")),
         "note": f"proxy classifier, {proxy['n_train']} training images, {proxy['epochs']} epoch(s), "
                 f"{proxy['n_test']} test images"}
 

@@ -7,13 +7,18 @@ Tasks
   P_theta gives the JS lower bound 1/2 L + log 2 (the WGAN paper's Figure 4 quantity) on
   held-out samples (the engine's ``divergence`` probe).
 - ``critic_gradients``: theta held fixed while each critic trains; dL_G/dtheta at every step.
+  The claims on vanishing / persisting gradients rest on this task: at the same fixed theta,
+  the fraction of its own peak gradient each critic still gives theta after training.
 - ``learn`` (``learn_<objective>``): theta learned from theta0 through a trained critic:
-  WGAN (clipping), minimax GAN, and the non-saturating "-log D" GAN.
+  WGAN (clipping), minimax GAN, and the non-saturating "-log D" GAN. A figure, and the WGAN
+  convergence claim; how far theta drifts under the minimax GAN is set by the SGD learning
+  rate as much as by the vanishing gradient, so it carries no claim.
 - ``exercise``: the reading guide's KL / EMD tables (week 4, question 3), with scipy.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -70,8 +75,9 @@ def js_bound(ctx: RunContext) -> dict:
                           fake=SamplerSource(parallel_line(float(theta)), B, ctx.device, ctx.seed_for(f"{name}/data/fake")))
         held_out = EvalData(real=parallel_line(0.0), fake=parallel_line(float(theta)))
         t = ctx.trainer(s["js_bound"], {"critic": s["critic_network"]}, sources, name=name, eval_data=held_out).fit()
-        final = pd.read_csv(t.evaluator.log_path).iloc[-1]
-        rows.append({"theta": float(theta), "js_bound": float(final["divergence_heldout"]),
+        log = pd.read_csv(t.evaluator.log_path)
+        rows.append({"theta": float(theta), "js_bound": float(log["divergence_heldout"].iloc[-1]),
+                     "js_bound_start": float(log.loc[log["step"] == 0, "divergence_heldout"].iloc[0]),
                      "js_analytic": math.log(2) if theta != 0 else 0.0, "steps": t.step})
     write_frame(ctx.out_dir / "js_bound.csv", pd.DataFrame(rows))
     return {"thetas": len(rows)}
@@ -84,9 +90,12 @@ def _theta_probe(ev) -> dict:
 
 
 def _theta_grad_probe(ev) -> dict:
-    """dL_G/dtheta on a fresh evaluation batch at the current critic (no update)."""
+    """dL_G/dtheta on a fresh evaluation batch at the current critic (no update). The critic is
+    evaluated in float64 (a copy), so a saturated discriminator's gradient is measured rather
+    than rounded to 0 by float32's sigmoid (exp(-88)): the claims divide and take logs of it."""
     g = ev.networks["generator"]
-    fake_out = ev.networks["critic"](g(ev.data.noise(ev.spec.samples, ev.generator).to(ev.device)))
+    critic = copy.deepcopy(ev.networks["critic"]).double()
+    fake_out = critic(g(ev.data.noise(ev.spec.samples, ev.generator).to(ev.device)).double())
     (grad,) = torch.autograd.grad(generator_loss(ev.trainer.spec.objective, fake_out), g.theta)
     return {"theta_grad": float(grad[0])}
 
@@ -192,30 +201,77 @@ def summarize(res: Results) -> dict:
     path = res.path("js_bound", "js_bound.csv")
     js = res.frame("js_bound", "js_bound.csv")
     far = js[js["theta"].abs() >= s["js_far_theta"]]
-    out["js_bound_min_far"] = {"value": float(far["js_bound"].min()), "file": str(path),
-                               "note": f"min over |theta| >= {s['js_far_theta']}"}
+    out["js_bound_min_far"] = {"value": float(far["js_bound"].min()), "start": float(far["js_bound_start"].min()),
+                               "file": str(path), "note": f"min over |theta| >= {s['js_far_theta']}; "
+                                                          "start: the untrained discriminator (step 0)"}
     at_zero = js[js["theta"] == 0]
-    out["js_bound_at_zero"] = {"value": float(at_zero["js_bound"].abs().max()) if len(at_zero) else None,
-                               "file": str(path)}
+    out["js_bound_at_zero"] = {
+        "value": float(at_zero["js_bound"].abs().max()) if len(at_zero) else None,
+        "start": float(at_zero["js_bound_start"].abs().max()) if len(at_zero) else None, "file": str(path),
+        "note": "|bound| at theta = 0 after training; start: the untrained discriminator (step 0)"}
     window = s["learn"]["grad_window"]
     for run in res.runs(task="learn"):
         objective = res.params(run)["objective"]
         traj = res.frame(run, "trajectory.csv")
         tail = traj["theta"].iloc[-max(1, len(traj) // 10):]
-        out[f"theta_final_{objective}"] = {"value": float(tail.abs().mean()), "file": str(res.path(run, "trajectory.csv")),
+        out[f"theta_final_{objective}"] = {"value": float(tail.abs().mean()), "start": float(abs(traj["theta"].iloc[0])),
+                                           "file": str(res.path(run, "trajectory.csv")),
                                            "note": "mean |theta| over the last 10% of generator iterations"}
         warm = traj["theta_grad"].iloc[: max(1, window)].abs()
-        out[f"theta_grad_{objective}"] = {"value": float(warm.median()), "file": str(res.path(run, "trajectory.csv")),
+        out[f"theta_grad_{objective}"] = {"value": float(warm.median()), "start": float(abs(traj["theta_grad"].iloc[0])),
+                                          "file": str(res.path(run, "trajectory.csv")),
                                           "note": f"median |dL_G/dtheta| over the first {window} evaluations (step 0 = before training)"}
     path = res.path("critic_gradients", "critic_gradients.csv")
     grads = res.frame("critic_gradients", "critic_gradients.csv")
-    for objective in s["learn"]["methods"]:
-        ratios = []
-        for _, curve in grads[grads["objective"] == objective].groupby("theta_fixed"):
-            g = curve["theta_grad"].abs().to_numpy()
-            tail = g[-max(1, len(g) // 10):].mean()  # last 10% of critic training
-            ratios.append(tail / max(g.max(), 1e-300))
+    thetas = [float(t) for t in s["critic_gradients"]["thetas"]]
+    kept = {objective: {theta: retained(grads[(grads["objective"] == objective) & (grads["theta_fixed"] == theta)])
+                        for theta in thetas}
+            for objective in s["learn"]["methods"]}
+    for objective, per_theta in kept.items():
+        worst = max if objective == "gan_minimax" else min  # the claim's side: vanishing / persisting
+        ratios = {theta: r["retained"] for theta, r in per_theta.items()}
+        theta_w = worst(ratios, key=ratios.get)
+        clipped = _clipped(s, objective)
         out[f"grad_retained_{objective}"] = {
-            "value": float(max(ratios) if objective == "gan_minimax" else min(ratios)), "file": str(path),
-            "note": "|dL_G/dtheta| over the last 10% of critic training / its peak; worst case over theta"}
+            "value": ratios[theta_w], "file": str(path),
+            "note": (f"mean |dL_G/dtheta| over the last 10% of critic steps / its peak over critic steps >= 1, "
+                     f"worst case over theta (theta {theta_w:g}); "
+                     + ("no start: at step 0 the critic is the unclipped initial network (clamped only before "
+                        "the first step), outside the clipped family; " if clipped else "start: step 0 / the same peak; ")
+                     + "per theta " + "; ".join(f"{t:g}: |g| step 0 {r['start']:.3g}, peak {r['peak']:.3g}, "
+                                                f"tail {r['tail']:.3g}" for t, r in per_theta.items()))}
+        if not clipped:
+            out[f"grad_retained_{objective}"]["start"] = per_theta[theta_w]["start_retained"]
+    if {"wgan", "gan_minimax"} <= set(kept):
+        gap = [_log10(kept["wgan"][t]["retained"]) - _log10(kept["gan_minimax"][t]["retained"]) for t in thetas]
+        out["grad_retained_log10_gap"] = {
+            "value": gap, "file": str(path),
+            "note": ("per fixed theta " + ", ".join(f"{t:g}" for t in thetas) + ": log10 of the fraction of its "
+                     "peak gradient the WGAN critic retains minus the same for the minimax discriminator"
+                     + ("; no start: at step 0 the WGAN critic is the unclipped initial network"
+                        if _clipped(s, "wgan") else ""))}
     return out
+
+
+def retained(curve: pd.DataFrame) -> dict:
+    """|dL_G/dtheta| of one critic's training at fixed theta: at step 0, its peak over critic
+    steps >= 1 and its mean over the last 10% of them; ``retained`` = tail / peak. Step 0 is
+    left out of the peak: there the WGAN critic is the unclipped initial network (main.py
+    clamps before each critic step), not a member of the clipped family whose gradient we follow."""
+    curve = curve.sort_values("step")
+    g = curve["theta_grad"].abs().to_numpy(dtype=float)
+    trained = g[curve["step"].to_numpy() >= 1]
+    if len(trained) == 0:  # no critic step taken: the curve is its start
+        trained = g
+    peak, tail = float(trained.max()), float(trained[-max(1, len(trained) // 10):].mean())
+    scale = max(peak, 1e-300)
+    return {"start": float(g[0]), "peak": peak, "tail": tail, "retained": tail / scale, "start_retained": float(g[0]) / scale}
+
+
+def _clipped(s: dict, objective: str) -> bool:
+    method = merged(s["learn"]["training"], s["learn"]["methods"][objective]).get("lipschitz", {})
+    return method.get("method") == "clip" and method.get("timing", "after") == "before"
+
+
+def _log10(x: float) -> float:
+    return math.log10(x) if x > 0 else -math.inf

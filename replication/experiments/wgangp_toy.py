@@ -4,17 +4,22 @@ norms and weight histograms of deep critics on the Swiss roll (1b). WGAN_WGANGP.
 Tasks (runs declared in workflow/config/experiments/wgangp_toy.yaml)
 - ``surface`` (``surface_<dataset>_<method>``): the critic ``surface.networks.critic`` trained by
   the engine against gan_toy.py's FIXED_GENERATOR (no generator network; the ``fake`` source
-  yields the same real batch + N(0, I) noise) until the logged Plateau criterion holds or the
-  cap is reached; methods are deltas over ``surface.training``: ``clip`` (c = 0.01, TF
-  RMSProp 5e-5), ``gp`` (lambda = 10, the paper) and ``gp_code`` (lambda = 0.1, gan_toy.py;
-  reported separately). Writes the critic on a grid over [-range, range]^2, held-out samples,
-  and the W1 estimate E f(real) - E f(fake) on held-out samples.
+  yields the same real batch + N(0, I) noise) until the logged criterion (Plateau and slope,
+  replication.train.convergence) holds or the cap is reached; methods are deltas over
+  ``surface.training``: ``clip`` (c = 0.01, TF RMSProp 5e-5), ``gp`` (lambda = 10, the paper)
+  and ``gp_code`` (lambda = 0.1, gan_toy.py; reported separately). Writes the critic on a grid
+  over [-range, range]^2, held-out samples, the W1 estimate E f(real) - E f(fake) on held-out
+  samples (compared in ``summarize`` with k W1_OT, k = 1 + W1_OT / (2 lambda), the penalised
+  optimum's bias), and the share of the exact OT potential's variance on those held-out points
+  that the critic explains (``ot_potential``), each also at step 0.
 - ``ot`` (``ot_<dataset>``): exact W1 (POT) between held-out real and fake samples at the same
   n, repeated draws for its sampling spread: the reference for the critics' W1 estimates.
 - ``deep`` (``deep_c<c>``, ``deep_gp``): a WGAN (``deep.networks``: 12-layer ReLU generator and
   critic) on the Swiss roll with clipping at the run's c, or GP; per-layer norms of the critic
   loss's gradient w.r.t. each Linear layer's output at initialisation (step 0) and at the
-  stated step (``deep.training.iterations``), and the critic's weight histogram at both.
+  stated step (``deep.training.iterations``), in float64 with dead layers counted, and the
+  critic's weight histogram at both; with ``deep.init_within_clip`` a clipped critic starts
+  inside +-c (registry ``init_bound``), so a pile-up at +-c is training's doing.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from replication.io import write_frame
 from replication.metrics.transport import exact_w1
 from replication.nets import linear_output_gradient_norms
 from replication.train import Sources, Trainer, merged
+from replication.train.spec import parse_training
 
 
 # -- data ---------------------------------------------------------------------------------
@@ -45,11 +51,13 @@ def law(settings: dict, dataset: str):
 
 def real_source(ctx: RunContext, dataset: str, batch_size: int) -> BatchSource:
     """Training batches as gan_toy.py draws them: fresh samples each batch, except the fixed
-    100,000-point 25-Gaussians set, shuffled once and iterated in batches."""
+    100,000-point 25-Gaussians set, shuffled once and then iterated in the same order forever
+    (``reshuffle=False``; the last partial batch of each pass is dropped, as gan_toy.py's
+    ``range(len(dataset) / BATCH_SIZE)`` does)."""
     s = ctx.settings
     if dataset == "25gaussians":
         data = twenty_five_gaussians_set(torch.Generator().manual_seed(ctx.seed_for("data/real")), **s["data"][dataset])
-        return TensorSource(data.to(ctx.device), batch_size, ctx.seed_for("data/order"))
+        return TensorSource(data.to(ctx.device), batch_size, ctx.seed_for("data/order"), reshuffle=False)
     return SamplerSource(law(s, dataset), batch_size, ctx.device, ctx.seed_for("data/real"))
 
 
@@ -135,9 +143,57 @@ def quadratic_r2(points: np.ndarray, values: np.ndarray) -> float:
     return float(1.0 - resid.var() / v.var()) if v.var() > 0 else float("nan")
 
 
+def ot_potential(real: np.ndarray, fake: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Kantorovich potential phi of exact W1 (POT network simplex, Euclidean cost) between the
+    uniform empirical measures on ``real`` and ``fake``, on those points: emd's duals u, v
+    (u_i + v_j <= |x_i - y_j|) give phi(x_i) = u_i, phi(y_j) = -v_j, then made tight by the two
+    c-transforms phi(y_j) = max_i phi(x_i) - |x_i - y_j|, phi(x_i) = min_j phi(y_j) + |x_i - y_j|
+    (the duals are not unique where the plan does not pin them). Returns (phi on real, phi on
+    fake, W1); mean phi(real) - mean phi(fake) = W1."""
+    import ot
+
+    x, y = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    cost = ot.dist(x, y, metric="euclidean")
+    _, log = ot.emd(ot.unif(len(x)), ot.unif(len(y)), cost, numItermax=10_000_000, log=True)
+    phi_real = np.asarray(log["u"], np.float64)
+    phi_fake = (phi_real[:, None] - cost).max(0)
+    phi_real = (phi_fake[None, :] + cost).min(1)
+    return phi_real, phi_fake, float(log["cost"])
+
+
+def explained_share(values: np.ndarray, reference: np.ndarray) -> float:
+    """Share of the reference's variance explained by a line in the values: corr(values, ref)^2,
+    counted only for a positive correlation (0 otherwise: a critic ordered against the optimal
+    potential explains none of it)."""
+    v, r = np.asarray(values, np.float64), np.asarray(reference, np.float64)
+    if v.std() == 0 or r.std() == 0:
+        return 0.0
+    corr = float(np.corrcoef(v, r)[0, 1])
+    return max(corr, 0.0) ** 2
+
+
 def surface(ctx: RunContext, dataset: str, method: str) -> dict:
     s = ctx.settings
-    t = surface_trainer(ctx, dataset, method).fit()
+    n = s["eval_samples"]
+    real, fake = held_out(s, dataset, n, torch.Generator().manual_seed(ctx.seed_for("heldout")))
+    # Figure 1a's "simple approximations to the optimal functions": how much of the exact OT
+    # potential's variance on the data support (these held-out real + fake points) a critic explains
+    phi_real, phi_fake, w_ot = ot_potential(real.double().numpy(), fake.double().numpy())
+    phi = np.concatenate([phi_real, phi_fake])
+
+    def on_heldout(net: nn.Module) -> tuple[float, float, float]:
+        """(E f(real) - E f(fake), its sd, share of the OT potential's variance explained)."""
+        net = copy.deepcopy(net).cpu().requires_grad_(False)
+        with torch.no_grad():
+            f_real, f_fake = net(real).squeeze(1).double(), net(fake).squeeze(1).double()
+        return (float(f_real.mean() - f_fake.mean()), float(np.sqrt(f_real.var().item() / n + f_fake.var().item() / n)),
+                explained_share(torch.cat([f_real, f_fake]).numpy(), phi))
+
+    t = surface_trainer(ctx, dataset, method)
+    # Step 0: before fit() the trainer holds the initial weights (a resumed run rebuilds them
+    # from the same seed), so these start values are the same on a fresh and a resumed run.
+    w_init, _, explained_init = on_heldout(t.networks["critic"])
+    t.fit()
     log = pd.read_csv(t.write_outputs(ctx.out_dir)["training"])
     critic = copy.deepcopy(t.networks["critic"]).cpu().requires_grad_(False)
 
@@ -145,20 +201,16 @@ def surface(ctx: RunContext, dataset: str, method: str) -> dict:
     with torch.no_grad():
         values = critic(pts).squeeze(1).numpy()
     write_frame(ctx.out_dir / "surface.csv", pd.DataFrame({"x": pts[:, 0].numpy(), "y": pts[:, 1].numpy(), "value": values}))
-
-    n = s["eval_samples"]
-    real, fake = held_out(s, dataset, n, torch.Generator().manual_seed(ctx.seed_for("heldout")))
-    with torch.no_grad():
-        f_real, f_fake = critic(real).squeeze(1).double(), critic(fake).squeeze(1).double()
-    w_est = float(f_real.mean() - f_fake.mean())
-    w_sd = float(np.sqrt(f_real.var() / n + f_fake.var() / n))
+    w_est, w_sd, explained = on_heldout(critic)
     k = s["figure_samples"]
     write_frame(ctx.out_dir / "samples.csv", pd.concat([
         pd.DataFrame({"x": real[:k, 0].numpy(), "y": real[:k, 1].numpy(), "sample": "real"}),
         pd.DataFrame({"x": fake[:k, 0].numpy(), "y": fake[:k, 1].numpy(), "sample": "fake"})], ignore_index=True))
     return {"dataset": dataset, "method": method, "iterations": t.step, "cap": t.spec.iterations,
-            "critic_steps": int(log["critic_steps"].sum()), "converged_at": t.converged_at,
-            "w1_critic": w_est, "w1_critic_sd": w_sd, "eval_samples": n,
+            "critic_steps": int(log["critic_steps"].sum()) if len(log) else 0, "converged_at": t.converged_at,
+            "w1_critic": w_est, "w1_critic_sd": w_sd, "eval_samples": n, "w1_critic_at_init": w_init,
+            "ot_potential_explained": explained, "ot_potential_explained_at_init": explained_init,
+            "w1_ot_same_points": w_ot,
             "quadratic_r2": quadratic_r2(pts.numpy(), values)}
 
 
@@ -193,6 +245,23 @@ def gaussian_noise(dim: int):
     return lambda n, generator: torch.randn(n, dim, generator=generator)
 
 
+def deep_clip(training: dict) -> float | None:
+    """The clip value c of a deep training block, None unless its constraint is clipping."""
+    lip = parse_training(training).lipschitz  # the spec's defaults for keys the block leaves out
+    return float(lip.clip_value) if lip.method == "clip" else None
+
+
+def deep_networks(settings: dict, training: dict) -> dict:
+    """The deep run's network specs: with ``deep.init_within_clip`` a clipped critic starts
+    inside its clip range (registry ``init_bound`` = c: tflib's uniform layers rescaled to
+    +-c), so the first clamp does not by itself put the weights at +-c."""
+    D = settings["deep"]
+    c = deep_clip(training)
+    if c is None or not D.get("init_within_clip", False):
+        return D["networks"]
+    return merged(D["networks"], {"critic": {"init_bound": c}})
+
+
 def deep_trainer(ctx: RunContext, method: str, clip_value: float | None = None, on_iteration=None) -> Trainer:
     s, D = ctx.settings, ctx.settings["deep"]
     training = deep_training(s, method, clip_value)
@@ -200,7 +269,7 @@ def deep_trainer(ctx: RunContext, method: str, clip_value: float | None = None, 
     sources = Sources(
         real=SamplerSource(swiss_roll(**s["data"]["swissroll"]), B, ctx.device, ctx.seed_for("data/real")),
         noise=SamplerSource(gaussian_noise(D["networks"]["generator"]["nz"]), B, ctx.device, ctx.seed_for("data/noise")))
-    return ctx.trainer(training, D["networks"], sources, on_iteration=on_iteration)
+    return ctx.trainer(training, deep_networks(s, training), sources, on_iteration=on_iteration)
 
 
 def critic_layer_norms(critic: nn.Module, generator: nn.Module, settings: dict, seed: int,
@@ -208,40 +277,56 @@ def critic_layer_norms(critic: nn.Module, generator: nn.Module, settings: dict, 
     """Mean over ``deep.measure_batches`` fresh batches of ||d L / d a_l|| for every Linear
     output a_l of the critic (input side first), L = E f(fake) - E f(real), the critic's
     Wasserstein loss without the penalty term, on one batch of real and one of generated
-    points (the training batch size). The same ``seed`` gives the same batches at every step."""
+    points (the training batch size). The same ``seed`` gives the same batches at every step.
+    Computed on float64 copies of both networks (CPU), so a norm of 0 is a dead layer (no unit
+    passes any gradient), not a float32 underflow."""
     D = settings["deep"]
+    critic64 = copy.deepcopy(critic).cpu().double().requires_grad_(False)
+    generator64 = copy.deepcopy(generator).cpu().double().requires_grad_(False)
     gen = torch.Generator().manual_seed(seed)
     sample, B, nz = swiss_roll(**settings["data"]["swissroll"]), D["training"]["batch_size"], D["networks"]["generator"]["nz"]
     norms = []
     for _ in range(D["measure_batches"]):
-        real = sample(B, gen).to(device)
+        real = sample(B, gen).double()
         with torch.no_grad():
-            fake = generator(gaussian_noise(nz)(B, gen).to(device))
+            fake = generator64(gaussian_noise(nz)(B, gen).double())
         x = torch.cat([real, fake])  # no normalisation in the critic: one pass equals two
-        norms.append(linear_output_gradient_norms(critic, x, lambda out: out[B:].mean() - out[:B].mean()))
-    return torch.stack(norms).double().mean(0).cpu().numpy()
+        norms.append(linear_output_gradient_norms(critic64, x, lambda out: out[B:].mean() - out[:B].mean()))
+    return torch.stack(norms).mean(0).numpy()
 
 
-def critic_weights(critic: nn.Module) -> np.ndarray:
-    """Every Linear weight of the critic (no biases), flattened, float64."""
-    return torch.cat([m.weight.detach().flatten().cpu() for m in critic.modules()
-                      if isinstance(m, nn.Linear)]).double().numpy()
+def growth(norms: np.ndarray) -> tuple[float, int]:
+    """(log10 ||dL/da_1|| - log10 ||dL/da_last||, number of dead layers (norm exactly 0)); with a
+    dead layer the first is not finite (-inf or nan): no growth or decay can be read off."""
+    dead = int(np.sum(norms == 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = float(np.log10(norms[0]) - np.log10(norms[-1]))
+    return value, dead
 
 
-def weight_stats(weights: np.ndarray, bins: int, clip_value: float | None, step: int) -> tuple[pd.DataFrame, dict]:
-    """Histogram over +-1.05 max|w| and the share of weights with |w| >= 0.99 bound, the bound
-    being c for a clipped critic and max|w| otherwise."""
+def critic_weights(critic: nn.Module) -> list[np.ndarray]:
+    """Every Linear weight matrix of the critic (no biases), flattened, float64, one per layer."""
+    return [m.weight.detach().flatten().cpu().double().numpy() for m in critic.modules() if isinstance(m, nn.Linear)]
+
+
+def weight_stats(layers: list[np.ndarray], bins: int, clip_value: float | None, step: int) -> tuple[pd.DataFrame, dict]:
+    """Histogram of all weights over +-1.05 max|w| (+-1.05 c for a clipped critic) and the share
+    of all weights at their layer's bound, |w| >= 0.99 bound, the bound being c for a clipped
+    critic and the layer's own max|w| otherwise (a uniform layer has 1% there, a pile-up more)."""
+    weights = np.concatenate(layers)
     top = float(np.abs(weights).max())
-    counts, edges = np.histogram(weights, bins=bins, range=(-1.05 * top, 1.05 * top))
-    bound = clip_value if clip_value is not None else top
+    span = 1.05 * (clip_value if clip_value is not None else top)
+    counts, edges = np.histogram(weights, bins=bins, range=(-span, span))
+    at_bound = sum(int(np.sum(np.abs(w) >= 0.99 * (clip_value if clip_value is not None else np.abs(w).max())))
+                   for w in layers)
     frame = pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts, "measured_at": step})
-    return frame, {"weight_max_abs": top, "weight_share_at_bound": float(np.mean(np.abs(weights) >= 0.99 * bound))}
+    return frame, {"weight_max_abs": top, "weight_share_at_bound": at_bound / len(weights)}
 
 
 def deep(ctx: RunContext, method: str, clip_value: float | None = None) -> dict:
     s, D = ctx.settings, ctx.settings["deep"]
-    c = float(clip_value) if method == "clip" else None
     t = deep_trainer(ctx, method, clip_value)
+    c = deep_clip(deep_training(s, method, clip_value))
     seed = ctx.seed_for("measure")
     # Step 0: the trainer's networks before fit() are the initial weights (fit() resumes from
     # a checkpoint only inside it), so this is the same on a fresh and on a resumed run.
@@ -259,11 +344,15 @@ def deep(ctx: RunContext, method: str, clip_value: float | None = None) -> dict:
     hist_init, stats_init = weight_stats(init_weights, D["histogram_bins"], c, 0)
     hist, stats = weight_stats(weights, D["histogram_bins"], c, t.step)
     write_frame(ctx.out_dir / "weights_histogram.csv", pd.concat([hist_init, hist], ignore_index=True))
-    return {"method": method, "clip_value": c, "measured_at_iteration": t.step,
-            "critic_steps": int(log["critic_steps"].sum()),
-            "log10_norm_input_minus_output": float(np.log10(at_step[0]) - np.log10(at_step[-1])),
-            "log10_norm_input_minus_output_at_init": float(np.log10(at_init[0]) - np.log10(at_init[-1])),
-            "weights": len(weights), **stats,
+    grow, dead = growth(at_step)
+    grow_init, dead_init = growth(at_init)
+    return {"method": method, "clip_value": clip_value if method == "clip" else None, "constraint_clip": c,
+            "measured_at_iteration": t.step,
+            "critic_steps": int(log["critic_steps"].sum()) if len(log) else 0,
+            "log10_norm_input_minus_output": grow, "dead_layers": dead,
+            "log10_norm_input_minus_output_at_init": grow_init, "dead_layers_at_init": dead_init,
+            "init_bound": deep_networks(s, deep_training(s, method, clip_value))["critic"].get("init_bound"),
+            "weights": int(sum(len(w) for w in weights)), **stats,
             "weight_max_abs_at_init": stats_init["weight_max_abs"],
             "weight_share_at_bound_at_init": stats_init["weight_share_at_bound"]}
 
@@ -276,6 +365,12 @@ TASKS = {"surface": surface, "ot": ot, "deep": deep}
 def deep_key(params: dict) -> str:
     """Claim-key suffix of a deep run: ``gp``, or ``c<c>`` without the dot (c0.01 -> c001)."""
     return "gp" if params["method"] == "gp" else f"c{params['clip_value']:g}".replace(".", "")
+
+
+def penalty_scale(w1: float, gp_lambda: float) -> float:
+    """k = 1 + W1 / (2 lambda): the penalised optimum is about k f* (f* the optimal 1-Lipschitz
+    critic), since k W1 - lambda (k - 1)^2 is largest there; its estimate is k W1."""
+    return 1.0 + w1 / (2.0 * gp_lambda)
 
 
 def summarize(res: Results) -> dict:
@@ -297,18 +392,22 @@ def summarize(res: Results) -> dict:
     for method in ("gp", "gp_code"):
         if method not in S["methods"]:
             continue
-        devs, notes, names = [], [], []
+        lam = surface_training(s, method)["lipschitz"]["gp_lambda"]
+        devs, starts, notes, names = [], [], [], []
         for dataset in s["datasets"]:
             sr, orun = surface_run(dataset, method), ot_run(dataset)
             sv, ot_ = res.result(sr), res.result(orun)
-            devs.append(abs(sv["w1_critic"] - ot_["w1_ot_mean"]))
-            notes.append(f"{dataset}: critic {sv['w1_critic']:.4f} (sd {sv['w1_critic_sd']:.4f}) vs OT "
-                         f"{ot_['w1_ot_mean']:.4f} (sd {ot_['w1_ot_sd']:.4f}, {ot_['repeats']} draws)")
+            w1 = ot_["w1_ot_mean"]
+            k = penalty_scale(w1, lam)
+            devs.append(abs(sv["w1_critic"] / k - w1))
+            starts.append(abs(sv["w1_critic_at_init"] / k - w1))
+            notes.append(f"{dataset}: critic {sv['w1_critic']:.4f} (sd {sv['w1_critic_sd']:.4f}) vs k W1 = "
+                         f"{k:.3f} x {w1:.4f} = {k * w1:.4f} (OT sd {ot_['w1_ot_sd']:.4f}, {ot_['repeats']} draws)")
             names += [sr, orun]
         T = surface_training(s, method)
         out[f"w1_abs_dev_{method}"] = {
-            "value": max(devs), "file": res.files(names),
-            "note": f"lambda = {T['lipschitz']['gp_lambda']}, n = {n} held-out per side; " + "; ".join(notes)
+            "value": max(devs), "start": max(starts), "file": res.files(names),
+            "note": f"lambda = {lam:g}, k = 1 + W1/(2 lambda), n = {n} held-out per side; " + "; ".join(notes)
                     + f" (cap {T['iterations']} iterations, {shape})"}
 
     main = [surface_run(ds, m) for ds in s["datasets"] for m in ("clip", "gp")]
@@ -318,22 +417,39 @@ def summarize(res: Results) -> dict:
         "value": all(c is not None for c, _ in conv.values()), "file": res.files(main),
         "note": "converged at iteration (cap): " + ", ".join(f"{label[r]} {c} ({cap})" for r, (c, cap) in conv.items())
                 + f"; {S['training']['critic_schedule']['n_critic']} critic steps per iteration"
-                + f"; Plateau {S['training']['convergence']}; {shape}"}
-    r2 = {(ds, m): res.result(surface_run(ds, m))["quadratic_r2"] for ds in s["datasets"] for m in ("clip", "gp")}
+                + f"; criterion {S['training']['convergence']}; {shape}"}
+
+    ex = {(ds, m): res.result(surface_run(ds, m)) for ds in s["datasets"] for m in ("clip", "gp")}
     out["clip_simpler_than_gp"] = {
-        "value": min(r2[ds, "clip"] - r2[ds, "gp"] for ds in s["datasets"]), "file": res.files(main),
-        "note": "R2(clip) - R2(gp) per dataset: " + ", ".join(
-            f"{ds} {r2[ds, 'clip']:.3f} - {r2[ds, 'gp']:.3f}" for ds in s["datasets"])}
+        "value": min(ex[ds, "gp"]["ot_potential_explained"] - ex[ds, "clip"]["ot_potential_explained"]
+                     for ds in s["datasets"]),
+        "start": min(ex[ds, "gp"]["ot_potential_explained_at_init"] - ex[ds, "clip"]["ot_potential_explained_at_init"]
+                     for ds in s["datasets"]),
+        "file": res.files(main),
+        "note": "share of the OT potential's variance on held-out real + fake explained, gp - clip per dataset: " + ", ".join(
+            f"{ds} {ex[ds, 'gp']['ot_potential_explained']:.3f} - {ex[ds, 'clip']['ot_potential_explained']:.3f}"
+            for ds in s["datasets"])
+            + "; secondary, quadratic-fit R2 on the grid (clip, gp): " + ", ".join(
+            f"{ds} {ex[ds, 'clip']['quadratic_r2']:.3f}, {ex[ds, 'gp']['quadratic_r2']:.3f}" for ds in s["datasets"])}
 
     for run in res.runs(task="deep"):
         key, summary = deep_key(res.params(run)), res.result(run)
+        dead = summary["dead_layers"]
         out[f"deep_growth_{key}"] = {
-            "value": summary["log10_norm_input_minus_output"], "file": str(res.path(run, "layer_norms.csv")),
+            "value": summary["log10_norm_input_minus_output"], "start": summary["log10_norm_input_minus_output_at_init"],
+            "file": str(res.path(run, "layer_norms.csv")),
             "note": f"at generator iteration {summary['measured_at_iteration']} ({summary['critic_steps']} critic steps); "
-                    f"at initialisation {summary['log10_norm_input_minus_output_at_init']:+.2f}"}
+                    f"at initialisation {summary['log10_norm_input_minus_output_at_init']:+.2f}"
+                    f" (dead layers {summary['dead_layers_at_init']}); float64 norms"
+                    + (f"; DEAD: {dead} of the critic's layers pass no gradient (norm exactly 0), so no growth "
+                       "or decay can be read off" if dead else "; no dead layers")}
+        start, end = summary["weight_share_at_bound_at_init"], summary["weight_share_at_bound"]
+        bound = (f"|w| >= 0.99 c, c = {summary['constraint_clip']:g}" if summary["constraint_clip"] is not None
+                 else "|w| >= 0.99 max|w| of its layer")
         out[f"deep_weights_at_bound_{key}"] = {
-            "value": summary["weight_share_at_bound"], "file": res.files([run]),
-            "note": f"{summary['weights']} critic weights; max |w| {summary['weight_max_abs']:.4g}; "
-                    f"iteration {summary['measured_at_iteration']}; at initialisation (step 0): share "
-                    f"{summary['weight_share_at_bound_at_init']:.3f}, max |w| {summary['weight_max_abs_at_init']:.4g}"}
+            "value": end - start, "start": start, "file": res.files([run]),
+            "note": f"share of the {summary['weights']} critic weights at the bound ({bound}): {start:.4f} at step 0 "
+                    f"(critic init_bound {summary['init_bound']}), {end:.4f} at iteration "
+                    f"{summary['measured_at_iteration']}; max |w| {summary['weight_max_abs_at_init']:.4g} -> "
+                    f"{summary['weight_max_abs']:.4g}"}
     return out

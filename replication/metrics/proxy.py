@@ -90,10 +90,13 @@ def accuracy(net: ProxyNet, images: torch.Tensor, labels: torch.Tensor, batch_si
 
 def train_proxy(images: torch.Tensor, labels: torch.Tensor, *, dataset: str, test_images=None, test_labels=None,
                 classes: int = 10, n_train: int | None = None, epochs: int = 4, batch_size: int = 128,
-                lr: float = 2e-3, seed: int = 0) -> tuple[ProxyNet, dict]:
+                lr: float = 2e-3, seed: int = 0, before_training=None) -> tuple[ProxyNet, dict]:
     """Train on uint8 images (Adam, cosine-decayed lr); returns the net and its metadata.
 
     Global RNG state is left untouched (the caller's run keeps its random stream).
+    ``before_training(net)``, if given, sees the untrained network (in eval mode, so batch-norm
+    statistics stay untouched) before the first step: the measures at step 0. ``epochs=0``
+    returns the untrained network.
     """
     labels = torch.as_tensor(labels).long()
     g = torch.Generator().manual_seed(seed)
@@ -105,6 +108,9 @@ def train_proxy(images: torch.Tensor, labels: torch.Tensor, *, dataset: str, tes
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = ProxyNet(classes)
+    if before_training is not None:
+        net.eval()
+        before_training(net)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     net.train()

@@ -18,13 +18,16 @@ class MLP(nn.Module):
 
     ``init='torch'`` keeps PyTorch's default (WGAN's MLPs); ``init='tflib'`` uses tflib's
     'he' for hidden layers and glorot for the output (WGAN-GP gan_toy.py).
+    ``init_bound`` (off by default) then rescales every Linear weight and bias whose largest
+    magnitude exceeds it so that it is exactly ``init_bound`` (a uniform init stays uniform, on
+    +-init_bound): e.g. a clipped critic initialised inside its clip range.
     ``output_shape`` reshapes the output (e.g. images); ``mean_output`` averages over the
     batch like WGAN's netD (kept off here: the losses take the mean).
     """
 
     def __init__(self, in_features: int, out_features: int, width: int, depth: int,
                  activation: str = "relu", init: str = "torch", output_activation: str | None = None,
-                 output_shape: tuple[int, ...] | None = None):
+                 output_shape: tuple[int, ...] | None = None, init_bound: float | None = None):
         super().__init__()
         sizes = [in_features] + [width] * depth
         layers: list[nn.Module] = []
@@ -45,12 +48,29 @@ class MLP(nn.Module):
             tflib_linear_(self.output, "glorot")
         elif init != "torch":
             raise ValueError(f"unknown init {init!r}; choose torch or tflib")
+        if init_bound is not None:
+            bound_parameters_(self, float(init_bound))
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.net(x.flatten(1))
         if self.output_shape is not None:
             out = out.view(len(x), *self.output_shape)
         return out
+
+
+def bound_parameters_(model: nn.Module, bound: float) -> nn.Module:
+    """Rescale each Linear weight and bias of ``model`` whose largest magnitude exceeds
+    ``bound`` by bound / max|p| (its distribution's shape kept, its range +-bound)."""
+    if not bound > 0:
+        raise ValueError(f"init_bound must be positive, got {bound!r}")
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                for p in (m.weight, m.bias):
+                    top = p.abs().max() if p is not None and p.numel() else None
+                    if top is not None and top > bound:
+                        p.mul_(bound / top)
+    return model
 
 
 def _check_activations(*names: str | None) -> None:
@@ -62,11 +82,11 @@ def _check_activations(*names: str | None) -> None:
 @register("mlp", "mlp", in_features=2, out_features=1)
 def mlp(in_features: int, out_features: int, width: int = 512, depth: int = 3, activation: str = "relu",
         init: str = "torch", output_activation: str | None = None,
-        output_shape: tuple[int, ...] | None = None) -> MLP:
+        output_shape: tuple[int, ...] | None = None, init_bound: float | None = None) -> MLP:
     """Generic MLP: depth x (Linear(width), activation) -> Linear(out_features) (listed at 2->512x3->1)."""
     _check_activations(activation, output_activation)
     return MLP(in_features, out_features, width, depth, activation, init, output_activation,
-               tuple(output_shape) if output_shape is not None else None)
+               tuple(output_shape) if output_shape is not None else None, init_bound)
 
 
 @register("wgan_mlp_g", "mlp")
@@ -99,19 +119,20 @@ def wgangp_fc_g(nz: int = 128, width: int = 512, depth: int = 4, resolution: int
 
 @register("toy_g", "mlp")
 def toy_g(width: int = 512, depth: int = 3, nz: int = 2, dim: int = 2, activation: str = "relu",
-          init: str = "tflib") -> MLP:
+          init: str = "tflib", init_bound: float | None = None) -> MLP:
     """gan_toy.py Generator: 2 -> depth x (512, ReLU, he) -> 2 (glorot); depth 12 for Fig 1b (s4)."""
     _check_activations(activation)
-    net = MLP(nz, dim, width, depth, activation, init)
+    net = MLP(nz, dim, width, depth, activation, init, init_bound=init_bound)
     net.nz = nz
     return net
 
 
 @register("toy_d", "mlp")
-def toy_d(width: int = 512, depth: int = 3, dim: int = 2, activation: str = "relu", init: str = "tflib") -> MLP:
+def toy_d(width: int = 512, depth: int = 3, dim: int = 2, activation: str = "relu", init: str = "tflib",
+          init_bound: float | None = None) -> MLP:
     """gan_toy.py Discriminator: 2 -> depth x (512, ReLU, he) -> 1 (glorot), no BN (WGAN-GP s4)."""
     _check_activations(activation)
-    return MLP(dim, 1, width, depth, activation, init)
+    return MLP(dim, 1, width, depth, activation, init, init_bound=init_bound)
 
 
 def linear_output_gradient_norms(model: nn.Module, x: Tensor, loss_fn) -> Tensor:

@@ -48,6 +48,12 @@ def split_labels(batch) -> tuple[Tensor, Tensor | None]:
     return batch if isinstance(batch, tuple) else (batch, None)
 
 
+def uses_batch_statistics(module: nn.Module) -> bool:
+    """True if any layer normalises with batch statistics (BatchNorm of any kind, conditional
+    batch norm included); GroupNorm / layer norm are per example, so a joint forward is exact."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
 class AdversarialStep:
     """Critic steps then a generator step; every tensor stays on the networks' device."""
 
@@ -74,6 +80,16 @@ class AdversarialStep:
         self.autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if spec.precision == "bf16" \
             else contextlib.nullcontext
         self.zero = torch.zeros((), device=device)
+        # Speed levers (benchmarks/bench.py): NHWC networks and batches; one critic forward
+        # over cat(real, fake), exact only when no critic layer uses batch statistics.
+        self.memory_format = torch.channels_last if spec.memory_format == "channels_last" else None
+        if self.memory_format is not None:
+            for net in networks.values():
+                net.to(memory_format=self.memory_format)
+        self.joint_forward = spec.critic_forward == "joint"
+        if self.joint_forward and uses_batch_statistics(self.critic):
+            raise ReplicationError("training.critic_forward: 'joint' needs a critic without batch norm (batch "
+                                   "statistics would mix real and fake, WGAN_WGANGP.md s1.4); use 'separate'")
 
     def _optimizer(self, role: str, module: nn.Module) -> torch.optim.Optimizer:
         o = self.spec.optimizers.get(role)
@@ -82,24 +98,52 @@ class AdversarialStep:
         return build_optimizer(o.name, module.parameters(), o.lr, betas=o.betas, weight_decay=o.weight_decay)
 
     # -- batches ----------------------------------------------------------------------------
-    def fake_batch(self, grad: bool) -> Tensor:
-        if self.fixed_generator:
-            return split_labels(self.sources.fake.next())[0]
+    def _format(self, x: Tensor) -> Tensor:
+        if self.memory_format is not None and x.dim() == 4:
+            return x.contiguous(memory_format=self.memory_format)
+        return x
+
+    def real_batch(self) -> Tensor:
+        return self._format(split_labels(self.sources.real.next())[0])
+
+    def noise_batch(self, n: int | None = None) -> tuple[Tensor, Tensor | None]:
+        """z (and labels) from the noise source; with ``n`` (``generator_batch_size``, e.g. the
+        ResNet's 2x batch) as many noise batches as needed, concatenated and cut to n rows."""
         z, y = split_labels(self.sources.noise.next())
+        if n is None or len(z) == n:
+            return z, y
+        zs, ys = [z], [y]
+        while sum(len(a) for a in zs) < n:
+            z, y = split_labels(self.sources.noise.next())
+            zs.append(z)
+            ys.append(y)
+        return torch.cat(zs)[:n], (None if ys[0] is None else torch.cat(ys)[:n])
+
+    def fake_batch(self, grad: bool, n: int | None = None) -> Tensor:
+        if self.fixed_generator:
+            return self._format(split_labels(self.sources.fake.next())[0])
+        z, y = self.noise_batch(n)
         with torch.set_grad_enabled(grad), self.autocast():
-            return self.generator(z) if y is None else self.generator(z, y)
+            return self._format(self.generator(z) if y is None else self.generator(z, y))
+
+    def critic_outputs(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+        """Critic outputs (fp32) on the real and fake batches: separate forward passes, so that
+        batch norm in the critic sees real and fake batches on their own, as in every official
+        script (section 1.4); or one forward over both (``critic_forward: joint``)."""
+        with self.autocast():
+            if self.joint_forward:
+                out = self.critic(torch.cat([real, fake.to(real.dtype)])).float()
+                return out[: len(real)], out[len(real):]
+            return self.critic(real).float(), self.critic(fake).float()
 
     # -- steps -------------------------------------------------------------------------------
     def critic_step(self) -> dict[str, Tensor]:
         """One critic update. Guaranteed order of draws: the real batch, then the fake batch
         (a fixed generator's fake source may build on the real batch just drawn)."""
         self.constraint.before_step()
-        real, _ = split_labels(self.sources.real.next())
+        real = self.real_batch()
         fake = self.fake_batch(grad=False)  # the generator under no_grad: no graph to build
-        with self.autocast():
-            # Separate forward passes: batch norm in the critic sees real and fake batches on
-            # their own, as in every official script (section 1.4).
-            loss = self.objective.critic_loss(self.critic(real).float(), self.critic(fake).float())
+        loss = self.objective.critic_loss(*self.critic_outputs(real, fake))
         penalty = self.constraint.penalty(self.critic, real, fake)
         total = self.spec.critic_loss_scale * loss + (penalty if penalty is not None else 0.0)
         opt = self.optimizers["critic"]
@@ -113,7 +157,7 @@ class AdversarialStep:
     def generator_step(self) -> Tensor:
         self.critic.requires_grad_(False)  # no critic gradients needed: saves work
         try:
-            fake = self.fake_batch(grad=True)
+            fake = self.fake_batch(grad=True, n=self.spec.generator_batch_size)
             with self.autocast():
                 loss = self.objective.generator_loss(self.critic(fake).float())
             opt = self.optimizers["generator"]

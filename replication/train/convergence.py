@@ -1,13 +1,33 @@
 """"Trained to optimality" as a logged criterion, not a fixed small step count.
 
-The critic is converged when the mean of a logged quantity over the last ``window`` logged
-iterations differs from the mean over the window before by less than ``rel_tol`` (relative
-to the larger magnitude, with ``abs_tol`` as a floor), after at least ``min_iterations``.
+Plateau (the default): the critic is converged when the mean of a logged quantity over the
+last ``window`` logged iterations differs from the mean over the window before by less than
+``rel_tol`` (relative to the larger magnitude, with ``abs_tol`` as a floor), after at least
+``min_iterations``.
+
+Slope (additive, on when ``slope_window`` is set): in addition, the least-squares slope of
+the logged quantity over the last ``slope_window`` logged rows, times ``slope_window`` (the
+fitted change across that window), must be at most ``slope_rel_tol`` times the magnitude of
+its mean over the same rows (``abs_tol`` as a floor). Two window means that happen to agree
+are not enough: a curve still rising by more than ``slope_rel_tol`` of its value per
+``slope_window`` iterations cannot pass, however slowly it rises per iteration.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def fitted_change(values) -> float:
+    """Least-squares slope of ``values`` against 0..n-1, times n (the fitted change across them)."""
+    v = np.asarray(values, dtype=np.float64)
+    n = len(v)
+    if n < 2:
+        return 0.0
+    t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    return float(np.dot(t, v - v.mean()) / np.dot(t, t) * n)
 
 
 @dataclass
@@ -17,20 +37,41 @@ class Plateau:
     rel_tol: float = 0.01
     abs_tol: float = 1e-6
     min_iterations: int = 1000
+    slope_window: int | None = None
+    slope_rel_tol: float = 0.02
     history: list[float] = field(default_factory=list)
     converged_at: int | None = None
 
+    @property
+    def keep(self) -> int:
+        return max(2 * self.window, self.slope_window or 0)
+
+    def _plateau(self) -> bool:
+        if len(self.history) < 2 * self.window:
+            return False
+        recent = sum(self.history[-self.window:]) / self.window
+        before = sum(self.history[-2 * self.window:-self.window]) / self.window
+        return abs(recent - before) <= max(self.abs_tol, self.rel_tol * max(abs(recent), abs(before)))
+
+    def _flat(self) -> bool:
+        if self.slope_window is None:
+            return True
+        if len(self.history) < self.slope_window:
+            return False
+        values = self.history[-self.slope_window:]
+        mean = sum(values) / len(values)
+        return abs(fitted_change(values)) <= max(self.abs_tol, self.slope_rel_tol * abs(mean))
+
     def update(self, rows: list[dict]) -> bool:
-        """Feed newly flushed log rows; True once the plateau is reached."""
+        """Feed newly flushed log rows; True once the criterion holds."""
         for row in rows:
             self.history.append(float(row[self.column]))
             step = int(row["step"]) + 1
-            if self.converged_at is None and step >= self.min_iterations and len(self.history) >= 2 * self.window:
-                recent = sum(self.history[-self.window:]) / self.window
-                before = sum(self.history[-2 * self.window:-self.window]) / self.window
-                if abs(recent - before) <= max(self.abs_tol, self.rel_tol * max(abs(recent), abs(before))):
-                    self.converged_at = step
-        del self.history[: -2 * self.window]
+            if self.converged_at is None and step >= self.min_iterations and self._plateau() and self._flat():
+                self.converged_at = step
+            if len(self.history) > 2 * self.keep:  # trim now and then, not on every row
+                del self.history[: -self.keep]
+        del self.history[: -self.keep]
         return self.converged_at is not None
 
     def state_dict(self) -> dict:

@@ -131,7 +131,10 @@ class Trainer:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = {"training": out_dir / f"{prefix}training.csv"}
-        shutil.copyfile(self.log.path, written["training"])
+        if self.log.path.exists():
+            shutil.copyfile(self.log.path, written["training"])
+        else:  # no iteration ran (iterations: 0, e.g. a negative control): the header only
+            written["training"].write_text(",".join(self.log.columns) + "\n")
         if self.evaluator and self.evaluator.log_path.exists():
             written["evaluation"] = out_dir / f"{prefix}evaluation.csv"
             shutil.copyfile(self.evaluator.log_path, written["evaluation"])

@@ -14,6 +14,8 @@ are one-line errors), e.g. the WGAN-GP toy critic::
         generator: {name: adam, lr: 0.0001, betas: [0.5, 0.9]}
       lr_schedule: {name: constant}        # linear_decay (to 0 over `iterations`), milestones
       precision: fp32                      # bf16: autocast (CPU scales, after a numerics check)
+      memory_format: contiguous            # channels_last (speed lever, benchmarks/)
+      critic_forward: separate             # joint: one forward over real+fake (critics without batch norm)
       log_every: 50
       checkpoint_every: 200
       convergence: {column: divergence, window: 1000, rel_tol: 0.01, min_iterations: 2000}
@@ -84,11 +86,17 @@ class LRScheduleSpec:
 
 @dataclass(frozen=True)
 class ConvergenceSpec:
+    """replication.train.convergence.Plateau: two window means within ``rel_tol`` after
+    ``min_iterations``; with ``slope_window`` set, also the least-squares change across the last
+    ``slope_window`` logged iterations within ``slope_rel_tol`` of their mean (off by default)."""
+
     column: str = "divergence"
     window: int = 500
     rel_tol: float = 0.01
     abs_tol: float = 1e-6
     min_iterations: int = 1000
+    slope_window: int | None = None
+    slope_rel_tol: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,9 @@ class TrainingSpec:
     train_generator: bool = True
     lr_schedule: LRScheduleSpec = field(default_factory=LRScheduleSpec)
     precision: str = "fp32"  # fp32 | bf16
+    # Speed levers (benchmarks/bench.py measures each; replication/train/adversarial.py):
+    memory_format: str = "contiguous"  # channels_last: image networks and batches in NHWC
+    critic_forward: str = "separate"  # joint: one critic forward over cat(real, fake); no batch-stat critics
     log_every: int = 100
     checkpoint_every: int = 1000
     convergence: ConvergenceSpec | None = None
@@ -142,6 +153,8 @@ class TrainingSpec:
 CHOICES = {
     ("TrainingSpec", "objective"): ("wgan", "gan_minimax", "gan_ns", "lsgan"),
     ("TrainingSpec", "precision"): ("fp32", "bf16"),
+    ("TrainingSpec", "memory_format"): ("contiguous", "channels_last"),
+    ("TrainingSpec", "critic_forward"): ("separate", "joint"),
     ("LipschitzSpec", "method"): ("clip", "gp", "none"),
     ("LipschitzSpec", "timing"): ("before", "after"),
     ("OptimizerSpec", "name"): ("rmsprop", "rmsprop_tf", "adam", "sgd"),

@@ -6,8 +6,11 @@
 # penalty. Left: $\log_{10}$ of the norm of the critic loss's gradient
 # ($E f(\text{fake}) - E f(\text{real})$, without the penalty term) with respect to the
 # output of each Linear layer, from the critic output (13) to the first layer (1), at the
-# stated training step (solid) and at initialisation (dotted, for reference). Right: the
-# critic's weights at the same step, clipping $c = 0.01$ and gradient penalty.
+# stated training step (solid) and at initialisation (dotted, for reference), in float64;
+# a dead layer (norm exactly 0) cannot be drawn on the log axis and is listed in the legend.
+# Right: the critic's weights at step 0 (grey) and at the same step (colour), clipping
+# $c = 0.01$ (initialised inside $\pm c$, a stated deviation: tflib's init would put ~91% of
+# the weights at $\pm c$ with the first clamp) and gradient penalty (tflib init).
 
 # %% tags=["parameters"]
 scale = "small"
@@ -43,8 +46,11 @@ for r in deep:
     step = norms.measured_at.max()
     at = norms[norms.measured_at == step]
     init = norms[norms.measured_at == 0]
-    ax.plot(at.layer, np.log10(at.grad_norm), "o-", ms=3, color=color[r], label=label[r])
-    ax.plot(init.layer, np.log10(init.grad_norm), ":", color=color[r], alpha=0.6)
+    dead = int((at.grad_norm == 0).sum())
+    with np.errstate(divide="ignore"):
+        ax.plot(at.layer, np.log10(at.grad_norm), "o-", ms=3, color=color[r],
+                label=label[r] + (f" ({dead} dead layers)" if dead else ""))
+        ax.plot(init.layer, np.log10(init.grad_norm), ":", color=color[r], alpha=0.6)
     frames.append(norms.assign(run=r))
 ax.invert_xaxis()
 ax.set_xticks([13, 10, 7, 4, 1])
@@ -60,16 +66,22 @@ for k, (runs, title, xlim) in enumerate(panels):
         continue
     (r,) = runs
     hist = res.frame(r, "weights_histogram.csv")
-    hist = hist[hist.measured_at == hist.measured_at.max()]  # at the stated step (step 0 is also recorded)
-    ax.bar(hist.left, hist["count"], width=hist.right - hist.left, align="edge", color=color[r])
+    final, start = hist[hist.measured_at == hist.measured_at.max()], hist[hist.measured_at == 0]
+    ax.bar(start.left, start["count"], width=start.right - start.left, align="edge", color="grey", alpha=0.5,
+           label="step 0")
+    ax.bar(final.left, final["count"], width=final.right - final.left, align="edge", color=color[r], alpha=0.8,
+           label=f"iteration {final.measured_at.max()}")
     ax.set(xlim=xlim, xlabel="Weights", ylabel="count", title=label[r])
+    ax.legend(fontsize=7)
 fig.tight_layout()
 fig.savefig(figure_path(reports, scale, "wgan_gp/fig1b"), dpi=130)
 
 # %%
 table = pd.concat(frames, ignore_index=True)
 table.to_csv(figure_path(reports, scale, "wgan_gp/fig1b", ".csv"), index=False)
-table.pivot_table(index="layer", columns=["run", "measured_at"], values="grad_norm").apply(np.log10).round(2)
+with np.errstate(divide="ignore"):
+    shown = table.pivot_table(index="layer", columns=["run", "measured_at"], values="grad_norm").apply(np.log10).round(2)
+shown
 
 # %%
 pd.DataFrame(res.measured()).T

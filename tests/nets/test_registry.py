@@ -267,6 +267,34 @@ def test_mlp_builder_is_bit_identical_to_mlp(init):
     assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), built.state_dict().values()))
 
 
+@pytest.mark.parametrize("arch", ["toy_d", "toy_g", "mlp"])
+def test_init_bound_rescales_into_the_range(arch):
+    """init_bound: every Linear parameter inside +-bound, uniform layers stay uniform on +-bound;
+    without it the build is unchanged (bit-identical), and layers already inside are untouched."""
+    spec = {"arch": arch, "width": 64, "depth": 4, "init": "tflib",
+            **({"in_features": 2, "out_features": 1} if arch == "mlp" else {})}
+    torch.manual_seed(3)
+    ref = build(spec)
+    torch.manual_seed(3)
+    bounded = build({**spec, "init_bound": 0.01})
+    torch.manual_seed(3)
+    assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), build(spec).state_dict().values()))
+    for (name, a), b in zip(ref.state_dict().items(), bounded.state_dict().values()):
+        assert b.abs().max() <= 0.01 + 1e-12, name
+        if a.abs().max() > 0.01:  # rescaled: same shape of distribution, range exactly +-0.01
+            assert torch.allclose(b, a * (0.01 / a.abs().max()))
+            assert b.abs().max().item() == pytest.approx(0.01)
+            if name.endswith("weight") and b.numel() > 1000:  # uniform: ~1% of weights within 1% of the bound
+                assert 0.003 < (b.abs() >= 0.0099).double().mean() < 0.03
+        else:
+            assert torch.equal(a, b)  # tflib biases (zeros) and small layers untouched
+    torch.manual_seed(3)
+    loose = build({**spec, "init_bound": 100.0})
+    assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), loose.state_dict().values()))
+    with pytest.raises(ReplicationError, match="init_bound"):
+        build({**spec, "init_bound": 0.0})
+
+
 # --- errors: one line each --------------------------------------------------------------------
 
 @pytest.mark.parametrize("spec,words", [
