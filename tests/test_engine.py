@@ -264,3 +264,33 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
     t.checkpoint_path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ReplicationError, match="unreadable checkpoint .*delete it"):
         load_torch(t.checkpoint_path)
+
+
+def test_quality_and_sample_grid_probes_during_training(tmp_path):
+    """Image evaluation through the metric stack: proxy FID of fresh samples and a PNG grid of
+    the fixed noise batch at every evaluation (an untrained proxy suffices for the plumbing)."""
+    from replication.metrics.fidelity import reference_statistics
+    from replication.metrics.proxy import ProxyNet, proxy_extractor, save_proxy
+    from replication.train.evaluation import quality_probe
+
+    torch.manual_seed(0)
+    save_proxy(tmp_path / "proxy.pt", ProxyNet(), {"dataset": "test", "classes": 10, "feature_dim": 32})
+    extractor = proxy_extractor(tmp_path / "proxy.pt")
+    reference = reference_statistics(torch.rand(200, 1, 28, 28) * 2 - 1, extractor, "uniform noise")
+    nets = {"generator": {"arch": "mlp", "in_features": 8, "out_features": 784, "width": 16, "depth": 1,
+                          "output_activation": "tanh", "output_shape": [1, 28, 28]},
+            "critic": {"arch": "mlp", "in_features": 784, "out_features": 1, "width": 16, "depth": 1}}
+    device = torch.device("cpu")
+    noise = lambda n, g: torch.randn(n, 8, generator=g)  # noqa: E731
+    sources = Sources(real=SamplerSource(lambda n, g: torch.rand(n, 1, 28, 28, generator=g) * 2 - 1, 16, device, 1),
+                      noise=SamplerSource(noise, 16, device, 2))
+    block = {**BLOCK, "iterations": 4, "evaluation": {"every": 2, "probes": ["quality", "sample_grid"], "grid": 16}}
+    t = build_trainer(block, nets, sources, device=device, state_dir=tmp_path / "s", seed_for=lambda p: 0,
+                      eval_data=EvalData(noise=noise),
+                      probes={"quality": quality_probe(extractor, reference, metrics=("fid",), n=64)}).fit()
+    rows = pd.read_csv(t.evaluator.log_path)
+    assert rows["step"].tolist() == [0, 2, 4] and (rows["fid"] > 0).all()
+    written = t.write_outputs(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out" / "samples").iterdir()) == \
+        ["step_0000000.png", "step_0000002.png", "step_0000004.png"]
+    assert written["evaluation"].exists()
