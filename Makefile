@@ -39,3 +39,8 @@ test: env system-deps
 
 clean:
 	rm -rf results/smoke reports/smoke logs/smoke .snakemake
+
+# Speed of the papers' image steps vs an official-style loop (not part of the tests): benchmarks/README.md
+.PHONY: bench
+bench: env
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)

@@ -48,12 +48,6 @@ def split_labels(batch) -> tuple[Tensor, Tensor | None]:
     return batch if isinstance(batch, tuple) else (batch, None)
 
 
-def uses_batch_statistics(module: nn.Module) -> bool:
-    """True if any layer normalises with batch statistics (BatchNorm of any kind, conditional
-    batch norm included); GroupNorm / layer norm are per example, so a joint forward is exact."""
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
-
-
 class AdversarialStep:
     """Critic steps then a generator step; every tensor stays on the networks' device."""
 
@@ -80,16 +74,11 @@ class AdversarialStep:
         self.autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if spec.precision == "bf16" \
             else contextlib.nullcontext
         self.zero = torch.zeros((), device=device)
-        # Speed levers (benchmarks/bench.py): NHWC networks and batches; one critic forward
-        # over cat(real, fake), exact only when no critic layer uses batch statistics.
+        # Speed lever (benchmarks/bench.py): networks and image batches in NHWC.
         self.memory_format = torch.channels_last if spec.memory_format == "channels_last" else None
         if self.memory_format is not None:
             for net in networks.values():
                 net.to(memory_format=self.memory_format)
-        self.joint_forward = spec.critic_forward == "joint"
-        if self.joint_forward and uses_batch_statistics(self.critic):
-            raise ReplicationError("training.critic_forward: 'joint' needs a critic without batch norm (batch "
-                                   "statistics would mix real and fake, WGAN_WGANGP.md s1.4); use 'separate'")
 
     def _optimizer(self, role: str, module: nn.Module) -> torch.optim.Optimizer:
         o = self.spec.optimizers.get(role)
@@ -127,13 +116,11 @@ class AdversarialStep:
             return self._format(self.generator(z) if y is None else self.generator(z, y))
 
     def critic_outputs(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-        """Critic outputs (fp32) on the real and fake batches: separate forward passes, so that
-        batch norm in the critic sees real and fake batches on their own, as in every official
-        script (section 1.4); or one forward over both (``critic_forward: joint``)."""
+        """Critic outputs (fp32) on the real and fake batches, in separate forward passes: batch
+        norm in the critic sees real and fake batches on their own, as in every official script
+        (section 1.4). (One forward over cat(real, fake) for critics without batch norm was
+        measured by benchmarks/bench.py and dropped: no gain on CPU.)"""
         with self.autocast():
-            if self.joint_forward:
-                out = self.critic(torch.cat([real, fake.to(real.dtype)])).float()
-                return out[: len(real)], out[len(real):]
             return self.critic(real).float(), self.critic(fake).float()
 
     # -- steps -------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ are one-line errors), e.g. the WGAN-GP toy critic::
       lr_schedule: {name: constant}        # linear_decay (to 0 over `iterations`), milestones
       precision: fp32                      # bf16: autocast (CPU scales, after a numerics check)
       memory_format: contiguous            # channels_last (speed lever, benchmarks/)
-      critic_forward: separate             # joint: one forward over real+fake (critics without batch norm)
       log_every: 50
       checkpoint_every: 200
       convergence: {column: divergence, window: 1000, rel_tol: 0.01, min_iterations: 2000}
@@ -125,9 +124,9 @@ class TrainingSpec:
     train_generator: bool = True
     lr_schedule: LRScheduleSpec = field(default_factory=LRScheduleSpec)
     precision: str = "fp32"  # fp32 | bf16
-    # Speed levers (benchmarks/bench.py measures each; replication/train/adversarial.py):
+    # Speed lever kept by benchmarks/bench.py (CPU: +5-20% fp32, more with bf16); not bitwise-equal
+    # to contiguous (other conv kernels), so off by default:
     memory_format: str = "contiguous"  # channels_last: image networks and batches in NHWC
-    critic_forward: str = "separate"  # joint: one critic forward over cat(real, fake); no batch-stat critics
     log_every: int = 100
     checkpoint_every: int = 1000
     convergence: ConvergenceSpec | None = None
@@ -154,7 +153,6 @@ CHOICES = {
     ("TrainingSpec", "objective"): ("wgan", "gan_minimax", "gan_ns", "lsgan"),
     ("TrainingSpec", "precision"): ("fp32", "bf16"),
     ("TrainingSpec", "memory_format"): ("contiguous", "channels_last"),
-    ("TrainingSpec", "critic_forward"): ("separate", "joint"),
     ("LipschitzSpec", "method"): ("clip", "gp", "none"),
     ("LipschitzSpec", "timing"): ("before", "after"),
     ("OptimizerSpec", "name"): ("rmsprop", "rmsprop_tf", "adam", "sgd"),
