@@ -294,3 +294,47 @@ def test_quality_and_sample_grid_probes_during_training(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out" / "samples").iterdir()) == \
         ["step_0000000.png", "step_0000002.png", "step_0000004.png"]
     assert written["evaluation"].exists()
+
+
+class _LabelledSource:
+    """(images, labels) batches: labels flow through batch sources like images."""
+
+    def __init__(self, n, shape, classes, seed, noise=False):
+        self.g, self.n, self.shape, self.classes, self.noise = torch.Generator().manual_seed(seed), n, shape, classes, noise
+
+    def next(self):
+        x = torch.randn(self.n, *self.shape, generator=self.g)
+        return (x if self.noise else x.tanh()), torch.randint(0, self.classes, (self.n,), generator=self.g)
+
+    def state_dict(self):
+        return {"g": self.g.get_state()}
+
+    def load_state_dict(self, state):
+        self.g.set_state(state["g"])
+
+
+def test_conditional_generator_and_acgan_critic(tmp_path):
+    """gan_cifar_resnet.py's ACGAN: in critic steps the fakes get the real batch's labels; the
+    classifier head learns on real images only; the generator batch is 2x the critic batch."""
+    nets = {"generator": {"arch": "resnet_cifar_g", "width": 8, "num_classes": 10},
+            "critic": {"arch": "resnet_cifar_d", "width": 8, "acgan": True}}
+    block = {**BLOCK, "iterations": 2, "critic_schedule": {"n_critic": 2}, "lipschitz": {"method": "gp"},
+             "batch_size": 4, "generator_batch_size": 8, "acgan": {"critic_scale": 1.0, "generator_scale": 0.1},
+             "optimizers": {"critic": {"name": "adam", "lr": 2e-4, "betas": [0.0, 0.9]},
+                            "generator": {"name": "adam", "lr": 2e-4, "betas": [0.0, 0.9]}}}
+    sources = Sources(real=_LabelledSource(4, (3, 32, 32), 10, 1), noise=_LabelledSource(4, (128,), 10, 2, noise=True))
+    t = build_trainer(block, nets, sources, device=torch.device("cpu"), state_dir=tmp_path, seed_for=lambda p: 0)
+    seen = []
+    t.networks["generator"].register_forward_pre_hook(lambda m, args: seen.append((len(args[0]), args[1].clone())))
+    real_labels = []
+    original = t.step_fn.real_batch
+    t.step_fn.real_batch = lambda: (lambda b: (real_labels.append(b[1].clone()), b)[1])(original())
+    out = t.step_fn.iteration(0)
+    assert out["classifier_loss"] > 0
+    assert [n for n, _ in seen] == [4, 4, 8]  # two critic steps at the critic batch, then the 2x generator batch
+    assert all(torch.equal(y, r) for (_, y), r in zip(seen[:2], real_labels))
+    with pytest.raises(ReplicationError, match="needs a real batch source that yields"):
+        unlabelled = Sources(real=SamplerSource(lambda n, g: torch.randn(n, 3, 32, 32, generator=g), 4,
+                                                torch.device("cpu"), 1), noise=sources.noise)
+        build_trainer(block, nets, unlabelled, device=torch.device("cpu"), state_dir=tmp_path / "u",
+                      seed_for=lambda p: 0).step_fn.critic_step()

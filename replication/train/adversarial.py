@@ -17,6 +17,7 @@ import contextlib
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from replication import objectives
@@ -51,7 +52,8 @@ def split_labels(batch) -> tuple[Tensor, Tensor | None]:
 class AdversarialStep:
     """Critic steps then a generator step; every tensor stays on the networks' device."""
 
-    columns = ["critic_loss", "divergence", "gradient_penalty", "generator_loss", "critic_steps", "lr_factor"]
+    columns = ["critic_loss", "divergence", "gradient_penalty", "classifier_loss", "generator_loss", "critic_steps",
+               "lr_factor"]
 
     def __init__(self, spec: TrainingSpec, networks: dict[str, nn.Module], sources: Sources):
         self.spec, self.sources = spec, sources
@@ -92,8 +94,9 @@ class AdversarialStep:
             return x.contiguous(memory_format=self.memory_format)
         return x
 
-    def real_batch(self) -> Tensor:
-        return self._format(split_labels(self.sources.real.next())[0])
+    def real_batch(self) -> tuple[Tensor, Tensor | None]:
+        x, y = split_labels(self.sources.real.next())
+        return self._format(x), y
 
     def noise_batch(self, n: int | None = None) -> tuple[Tensor, Tensor | None]:
         """z (and labels) from the noise source; with ``n`` (``generator_batch_size``, e.g. the
@@ -108,12 +111,17 @@ class AdversarialStep:
             ys.append(y)
         return torch.cat(zs)[:n], (None if ys[0] is None else torch.cat(ys)[:n])
 
-    def fake_batch(self, grad: bool, n: int | None = None) -> Tensor:
+    def fake_batch(self, grad: bool, n: int | None = None, labels: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """Fake images and the labels they were generated for. A conditional generator (its
+        noise source yields (z, y)) takes ``labels`` instead of y where given: in critic steps
+        the labels of the current real batch, as gan_cifar_resnet.py does."""
         if self.fixed_generator:
-            return self._format(split_labels(self.sources.fake.next())[0])
+            return self._format(split_labels(self.sources.fake.next())[0]), None
         z, y = self.noise_batch(n)
+        if y is not None and labels is not None:
+            y = labels
         with torch.set_grad_enabled(grad), self.autocast():
-            return self._format(self.generator(z) if y is None else self.generator(z, y))
+            return self._format(self.generator(z) if y is None else self.generator(z, y)), y
 
     def critic_outputs(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
         """Critic outputs (fp32) on the real and fake batches, in separate forward passes: batch
@@ -128,25 +136,45 @@ class AdversarialStep:
         """One critic update. Guaranteed order of draws: the real batch, then the fake batch
         (a fixed generator's fake source may build on the real batch just drawn)."""
         self.constraint.before_step()
-        real = self.real_batch()
-        fake = self.fake_batch(grad=False)  # the generator under no_grad: no graph to build
-        loss = self.objective.critic_loss(*self.critic_outputs(real, fake))
+        real, labels = self.real_batch()
+        fake, _ = self.fake_batch(grad=False, labels=labels)  # the generator under no_grad: no graph to build
+        classifier = self.zero
+        if self.spec.acgan is None:
+            loss = self.objective.critic_loss(*self.critic_outputs(real, fake))
+        else:
+            if labels is None:
+                raise ReplicationError("training.acgan needs a real batch source that yields (images, labels)")
+            with self.autocast():
+                real_out, logits = self.critic(real, return_logits=True)
+                fake_out = self.critic(fake)
+            loss = self.objective.critic_loss(real_out.float(), fake_out.float())
+            classifier = F.cross_entropy(logits.float(), labels)  # real images only (ACGAN_SCALE)
         penalty = self.constraint.penalty(self.critic, real, fake)
         total = self.spec.critic_loss_scale * loss + (penalty if penalty is not None else 0.0)
+        if self.spec.acgan is not None:
+            total = total + self.spec.acgan.critic_scale * classifier
         opt = self.optimizers["critic"]
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
         self.constraint.after_step()
         return {"critic_loss": total.detach(), "divergence": self.objective.divergence(loss.detach()),
-                "gradient_penalty": penalty.detach() if penalty is not None else self.zero}
+                "gradient_penalty": penalty.detach() if penalty is not None else self.zero,
+                "classifier_loss": classifier.detach()}
 
     def generator_step(self) -> Tensor:
         self.critic.requires_grad_(False)  # no critic gradients needed: saves work
         try:
-            fake = self.fake_batch(grad=True, n=self.spec.generator_batch_size)
+            fake, labels = self.fake_batch(grad=True, n=self.spec.generator_batch_size)
             with self.autocast():
-                loss = self.objective.generator_loss(self.critic(fake).float())
+                if self.spec.acgan is None:
+                    loss = self.objective.generator_loss(self.critic(fake).float())
+                else:
+                    if labels is None:
+                        raise ReplicationError("training.acgan needs a noise source that yields (z, labels)")
+                    out, logits = self.critic(fake, return_logits=True)
+                    loss = self.objective.generator_loss(out.float()) + \
+                        self.spec.acgan.generator_scale * F.cross_entropy(logits.float(), labels)
             opt = self.optimizers["generator"]
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -112,6 +112,16 @@ class EvaluationSpec:
 
 
 @dataclass(frozen=True)
+class AcganSpec:
+    """AC-GAN terms of gan_cifar_resnet.py (WGAN_WGANGP.md section 6.2): the critic's classifier
+    head is trained by cross-entropy on real images only (scaled by ``critic_scale``); the
+    generator adds ``generator_scale`` x the head's cross-entropy on its own labelled samples."""
+
+    critic_scale: float = 1.0
+    generator_scale: float = 0.1
+
+
+@dataclass(frozen=True)
 class TrainingSpec:
     objective: str
     iterations: int
@@ -121,6 +131,7 @@ class TrainingSpec:
     batch_size: int = 64
     generator_batch_size: int | None = None  # WGAN-GP ResNet: 2x the critic batch
     critic_loss_scale: float = 1.0  # WGAN-GP's DCGAN baseline halves the D cost
+    acgan: AcganSpec | None = None  # a critic with a classifier head (real batches carry labels)
     train_generator: bool = True
     lr_schedule: LRScheduleSpec = field(default_factory=LRScheduleSpec)
     precision: str = "fp32"  # fp32 | bf16
