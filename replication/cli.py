@@ -29,21 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="replicate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("run", help="train/evaluate one run of an experiment")
-    p.add_argument("experiment")
-    p.add_argument("run")
-    _add_scale(p)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--results", default="results", type=Path)
-
-    p = sub.add_parser("evaluate", help="score a run's final networks (reruns from pulled checkpoints)")
-    p.add_argument("experiment")
-    p.add_argument("run")
-    _add_scale(p)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--results", default="results", type=Path)
+    for name, text in (("run", "train/evaluate one run of an experiment"),
+                       ("evaluate", "score a run's final networks (reruns from pulled checkpoints)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("experiment")
+        p.add_argument("run")
+        _add_scale(p)
+        p.add_argument("--device", default="auto")
+        p.add_argument("--threads", type=int, default=1)
+        p.add_argument("--results", default="results", type=Path)
 
     p = sub.add_parser("summarize", help="collect an experiment's measured values")
     p.add_argument("experiment")

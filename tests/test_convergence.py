@@ -32,7 +32,7 @@ def test_fitted_change_is_the_least_squares_rise():
 def test_plateau_default_unchanged_on_a_flat_curve():
     rng = np.random.default_rng(0)
     values = 0.8 + 0.01 * rng.standard_normal(3000)
-    stop = Plateau(window=500, rel_tol=0.01, min_iterations=1000)
+    stop = Plateau(ConvergenceSpec(window=500, rel_tol=0.01, min_iterations=1000))
     assert _feed(stop, values) == 1000  # first flush at or after min_iterations with two full windows
     assert stop.slope_window is None and len(stop.history) <= 1000
 
@@ -44,9 +44,9 @@ def test_slowly_rising_curve_passes_plateau_but_not_the_slope_test():
     rng = np.random.default_rng(1)
     t = np.arange(10_000)
     values = 0.5 + 0.1 * t / 10_000 + 0.02 * rng.standard_normal(len(t))
-    plateau_only = Plateau(window=1000, rel_tol=0.02, min_iterations=2000)
+    plateau_only = Plateau(ConvergenceSpec(window=1000, rel_tol=0.02, min_iterations=2000))
     assert _feed(plateau_only, values) is not None  # the window means differ by ~1.8% < 2%: stops early
-    with_slope = Plateau(window=1000, rel_tol=0.02, min_iterations=2000, slope_window=3000, slope_rel_tol=0.02)
+    with_slope = Plateau(ConvergenceSpec(window=1000, rel_tol=0.02, min_iterations=2000, slope_window=3000, slope_rel_tol=0.02))
     assert _feed(with_slope, values) is None  # rises ~5% of its value per 3,000 iterations: never converges
 
 
@@ -54,7 +54,7 @@ def test_slope_test_converges_once_the_curve_levels_off():
     rng = np.random.default_rng(2)
     t = np.arange(12_000)
     values = 0.6 * (1 - np.exp(-t / 1500)) + 0.02 * rng.standard_normal(len(t))
-    stop = Plateau(window=1000, rel_tol=0.01, min_iterations=2000, slope_window=3000, slope_rel_tol=0.02)
+    stop = Plateau(ConvergenceSpec(window=1000, rel_tol=0.01, min_iterations=2000, slope_window=3000, slope_rel_tol=0.02))
     at = _feed(stop, values)
     assert at is not None and at > 6000  # still rising by > 2% per 3,000 iterations before ~7,500
     assert 0.6 * (1 - math.exp(-at / 1500)) > 0.58
@@ -62,10 +62,10 @@ def test_slope_test_converges_once_the_curve_levels_off():
 
 def test_slope_state_round_trips_and_spec_parses():
     values = list(np.linspace(0, 1, 700))
-    a = Plateau(window=100, slope_window=400)
+    a = Plateau(ConvergenceSpec(window=100, slope_window=400))
     a.update(_rows(values))
     assert len(a.history) == 400
-    b = Plateau(window=100, slope_window=400)
+    b = Plateau(ConvergenceSpec(window=100, slope_window=400))
     b.load_state_dict(a.state_dict())
     assert b.history == a.history and b.converged_at == a.converged_at
     spec = parse_training({"objective": "wgan", "iterations": 10, "optimizers": {"critic": {"name": "adam", "lr": 1e-4}},

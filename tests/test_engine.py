@@ -14,6 +14,7 @@ from replication.errors import ReplicationError
 from replication.io import load_torch
 from replication.nets.registry import NETWORKS, register
 from replication.train import EvalData, Sources, build_trainer, merged, parse_training
+from replication.train.spec import ConvergenceSpec
 from replication.train.convergence import Plateau
 from replication.train.metric_log import MetricLog
 from replication.train.optim import TFRMSprop
@@ -143,7 +144,7 @@ def test_metric_log_truncates_to_checkpoint(tmp_path):
 
 
 def test_plateau_criterion():
-    stop = Plateau(column="v", window=5, rel_tol=0.01, min_iterations=10)
+    stop = Plateau(ConvergenceSpec(column="v", window=5, rel_tol=0.01, min_iterations=10))
     assert not stop.update([{"step": i, "v": float(i)} for i in range(10)])  # still rising
     assert stop.update([{"step": 10 + i, "v": 100.0} for i in range(10)])
     assert stop.converged_at == 20

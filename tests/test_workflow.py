@@ -110,7 +110,7 @@ def test_sigkilled_snakemake_job_resumes_bitwise(tmp_path):
     assert snakemake("--unlock", TARGET, "--config", "scale=smoke", f"extra_deltas={deltas}", cwd=killed).returncode == 0
     assert _run_target(killed, deltas).wait(timeout=600) == 0
     a, b = (w / "results/smoke/wgan_distances/learn_wgan" for w in (straight, killed))
-    assert (a / "trajectory.csv").read_bytes() == (b / "trajectory.csv").read_bytes()
+    assert (a / "evaluation.csv").read_bytes() == (b / "evaluation.csv").read_bytes()
     for role in ("generator", "critic"):  # the declared final networks, bit for bit
         assert (a / "final" / f"{role}.pt").read_bytes() == (b / "final" / f"{role}.pt").read_bytes()
 

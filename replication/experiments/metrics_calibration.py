@@ -217,16 +217,9 @@ TASKS = {"proxy": proxy, "reference": reference, "inception": inception}
 
 # -- measured values for the claims --------------------------------------------------------
 
-def _one(res: Results, task: str) -> str:
-    runs = res.runs(task=task)
-    if len(runs) != 1:
-        raise ReplicationError(f"metrics_calibration: expected one run of task {task!r}, found {runs}")
-    return runs[0]
-
-
 def summarize(res: Results) -> dict:
     out = {}
-    proxy_at, reference_at, inception_at = _one(res, "proxy"), _one(res, "reference"), _one(res, "inception")
+    proxy_at, reference_at, inception_at = res.run(task="proxy"), res.run(task="reference"), res.run(task="inception")
     proxy = res.result(proxy_at)
     out["proxy_test_accuracy"] = {
         "value": proxy["test_accuracy"], "start": proxy["test_accuracy_start"],

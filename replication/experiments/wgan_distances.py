@@ -131,9 +131,8 @@ def learn(ctx: RunContext, objective: str) -> dict:
     L = ctx.settings["learn"]
     t = _theta_trainer(ctx, merged(L["training"], L["methods"][objective]), ctx.settings["theta_generator"]["theta0"])
     t.fit()
-    outputs = t.write_outputs(ctx.out_dir)
-    trajectory = pd.read_csv(outputs["evaluation"])  # theta and dL_G/dtheta at every generator iteration
-    write_frame(ctx.out_dir / "trajectory.csv", trajectory)
+    # evaluation.csv: theta and dL_G/dtheta at every generator iteration (step 0 = before training)
+    trajectory = pd.read_csv(t.write_outputs(ctx.out_dir)["evaluation"])
     return {"theta_final": float(trajectory["theta"].iloc[-1]), "objective": objective}
 
 
@@ -212,14 +211,14 @@ def summarize(res: Results) -> dict:
     window = s["learn"]["grad_window"]
     for run in res.runs(task="learn"):
         objective = res.params(run)["objective"]
-        traj = res.frame(run, "trajectory.csv")
+        traj = res.frame(run, "evaluation.csv")
         tail = traj["theta"].iloc[-max(1, len(traj) // 10):]
         out[f"theta_final_{objective}"] = {"value": float(tail.abs().mean()), "start": float(abs(traj["theta"].iloc[0])),
-                                           "file": str(res.path(run, "trajectory.csv")),
+                                           "file": str(res.path(run, "evaluation.csv")),
                                            "note": "mean |theta| over the last 10% of generator iterations"}
         warm = traj["theta_grad"].iloc[: max(1, window)].abs()
         out[f"theta_grad_{objective}"] = {"value": float(warm.median()), "start": float(abs(traj["theta_grad"].iloc[0])),
-                                          "file": str(res.path(run, "trajectory.csv")),
+                                          "file": str(res.path(run, "evaluation.csv")),
                                           "note": f"median |dL_G/dtheta| over the first {window} evaluations (step 0 = before training)"}
     path = res.path("critic_gradients", "critic_gradients.csv")
     grads = res.frame("critic_gradients", "critic_gradients.csv")

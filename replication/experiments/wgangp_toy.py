@@ -11,7 +11,7 @@ Tasks (runs declared in workflow/config/experiments/wgangp_toy.yaml)
   over [-range, range]^2, held-out samples, the W1 estimate E f(real) - E f(fake) on held-out
   samples (compared in ``summarize`` with k W1_OT, k = 1 + W1_OT / (2 lambda), the penalised
   optimum's bias), and the share of the exact OT potential's variance on those held-out points
-  that the critic explains (``ot_potential``), each also at step 0.
+  that the critic explains (``replication.metrics.transport.w1_potential``), each also at step 0.
 - ``ot`` (``ot_<dataset>``): exact W1 (POT) between held-out real and fake samples at the same
   n, repeated draws for its sampling spread: the reference for the critics' W1 estimates.
 - ``deep`` (``deep_c<c>``, ``deep_gp``): a WGAN (``deep.networks``: 12-layer ReLU generator and
@@ -35,7 +35,7 @@ from replication.data.batches import BatchSource, SamplerSource, TensorSource
 from replication.data.toy import TOY_2D, swiss_roll, twenty_five_gaussians_set
 from replication.experiments import Results, RunContext
 from replication.io import write_frame
-from replication.metrics.transport import exact_w1
+from replication.metrics.transport import exact_w1, w1_potential
 from replication.nets import linear_output_gradient_norms
 from replication.train import Sources, Trainer, merged
 from replication.train.spec import parse_training
@@ -143,24 +143,6 @@ def quadratic_r2(points: np.ndarray, values: np.ndarray) -> float:
     return float(1.0 - resid.var() / v.var()) if v.var() > 0 else float("nan")
 
 
-def ot_potential(real: np.ndarray, fake: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Kantorovich potential phi of exact W1 (POT network simplex, Euclidean cost) between the
-    uniform empirical measures on ``real`` and ``fake``, on those points: emd's duals u, v
-    (u_i + v_j <= |x_i - y_j|) give phi(x_i) = u_i, phi(y_j) = -v_j, then made tight by the two
-    c-transforms phi(y_j) = max_i phi(x_i) - |x_i - y_j|, phi(x_i) = min_j phi(y_j) + |x_i - y_j|
-    (the duals are not unique where the plan does not pin them). Returns (phi on real, phi on
-    fake, W1); mean phi(real) - mean phi(fake) = W1."""
-    import ot
-
-    x, y = np.asarray(real, np.float64), np.asarray(fake, np.float64)
-    cost = ot.dist(x, y, metric="euclidean")
-    _, log = ot.emd(ot.unif(len(x)), ot.unif(len(y)), cost, numItermax=10_000_000, log=True)
-    phi_real = np.asarray(log["u"], np.float64)
-    phi_fake = (phi_real[:, None] - cost).max(0)
-    phi_real = (phi_fake[None, :] + cost).min(1)
-    return phi_real, phi_fake, float(log["cost"])
-
-
 def explained_share(values: np.ndarray, reference: np.ndarray) -> float:
     """Share of the reference's variance explained by a line in the values: corr(values, ref)^2,
     counted only for a positive correlation (0 otherwise: a critic ordered against the optimal
@@ -178,7 +160,7 @@ def surface(ctx: RunContext, dataset: str, method: str) -> dict:
     real, fake = held_out(s, dataset, n, torch.Generator().manual_seed(ctx.seed_for("heldout")))
     # Figure 1a's "simple approximations to the optimal functions": how much of the exact OT
     # potential's variance on the data support (these held-out real + fake points) a critic explains
-    phi_real, phi_fake, w_ot = ot_potential(real.double().numpy(), fake.double().numpy())
+    phi_real, phi_fake, w_ot = w1_potential(real.double().numpy(), fake.double().numpy())
     phi = np.concatenate([phi_real, phi_fake])
 
     def on_heldout(net: nn.Module) -> tuple[float, float, float]:
@@ -382,12 +364,7 @@ def summarize(res: Results) -> dict:
     n = s["eval_samples"]
 
     def surface_run(dataset, method):
-        (run,) = res.runs(task="surface", dataset=dataset, method=method)
-        return run
-
-    def ot_run(dataset):
-        (run,) = res.runs(task="ot", dataset=dataset)
-        return run
+        return res.run(task="surface", dataset=dataset, method=method)
 
     for method in ("gp", "gp_code"):
         if method not in S["methods"]:
@@ -395,7 +372,7 @@ def summarize(res: Results) -> dict:
         lam = surface_training(s, method)["lipschitz"]["gp_lambda"]
         devs, starts, notes, names = [], [], [], []
         for dataset in s["datasets"]:
-            sr, orun = surface_run(dataset, method), ot_run(dataset)
+            sr, orun = surface_run(dataset, method), res.run(task="ot", dataset=dataset)
             sv, ot_ = res.result(sr), res.result(orun)
             w1 = ot_["w1_ot_mean"]
             k = penalty_scale(w1, lam)
@@ -447,7 +424,8 @@ def summarize(res: Results) -> dict:
         bound = (f"|w| >= 0.99 c, c = {summary['constraint_clip']:g}" if summary["constraint_clip"] is not None
                  else "|w| >= 0.99 max|w| of its layer")
         out[f"deep_weights_at_bound_{key}"] = {
-            "value": end - start, "start": start, "file": res.files([run]),
+            # no "start": the measure is the change since step 0 (0 there by definition)
+            "value": end - start, "file": res.files([run]),
             "note": f"share of the {summary['weights']} critic weights at the bound ({bound}): {start:.4f} at step 0 "
                     f"(critic init_bound {summary['init_bound']}), {end:.4f} at iteration "
                     f"{summary['measured_at_iteration']}; max |w| {summary['weight_max_abs_at_init']:.4g} -> "

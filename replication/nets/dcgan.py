@@ -33,6 +33,16 @@ def _bn(on: bool, channels: int) -> nn.Module:
     return norm2d("batch" if on else "none", channels)
 
 
+def _three_conv_critic(in_channels: int, w: int, norm: str, init: str) -> nn.Sequential:
+    """The tflib critic of gan_cifar.py and gan_mnist.py: 3 x (5x5 s2 conv, LReLU 0.2), the
+    last two normalised by ``norm``, then Linear(4*4*4w -> 1) (32->16->8->4 or 28->14->7->4)."""
+    layers = [conv5s2(in_channels, w), nn.LeakyReLU(0.2),
+              conv5s2(w, 2 * w), norm2d(norm, 2 * w), nn.LeakyReLU(0.2),
+              conv5s2(2 * w, 4 * w), norm2d(norm, 4 * w), nn.LeakyReLU(0.2),
+              nn.Flatten(), nn.Linear(4 * 4 * 4 * w, 1)]
+    return _critic(layers, init)
+
+
 # --- WGAN (PyTorch) models/dcgan.py -----------------------------------------------------------
 
 def _check_wgan_resolution(resolution: int) -> None:
@@ -105,12 +115,7 @@ def wgangp_cifar_g(nz: int = 128, width: int = 128, bn: bool = True, init: str =
 @register("wgangp_cifar_d", "dcgan")
 def wgangp_cifar_d(width: int = 128, norm: str = "none", init: str = "tflib") -> nn.Module:
     """gan_cifar.py Discriminator: 3 x 5x5 s2 conv, LReLU, norm (none for GP, batch otherwise) -> Linear (s6.1)."""
-    w = width
-    layers = [conv5s2(3, w), nn.LeakyReLU(0.2),
-              conv5s2(w, 2 * w), norm2d(norm, 2 * w), nn.LeakyReLU(0.2),
-              conv5s2(2 * w, 4 * w), norm2d(norm, 4 * w), nn.LeakyReLU(0.2),
-              nn.Flatten(), nn.Linear(4 * 4 * 4 * w, 1)]
-    return _critic(layers, init)
+    return _three_conv_critic(3, width, norm, init)
 
 
 # --- WGAN-GP gan_64x64.py (Figure 2's seven architectures) -----------------------------------
@@ -315,9 +320,4 @@ def wgangp_mnist_g(nz: int = 128, width: int = 64, batch_norm: bool = False, ini
 @register("wgangp_mnist_d", "dcgan")
 def wgangp_mnist_d(width: int = 64, batch_norm: bool = False, init: str = "tflib") -> nn.Module:
     """gan_mnist.py Discriminator: 5x5 s2 convs 28->14->7->4, LReLU (BN only for clipping) -> Linear (s8)."""
-    w = width
-    layers = [conv5s2(1, w), nn.LeakyReLU(0.2),
-              conv5s2(w, 2 * w), _bn(batch_norm, 2 * w), nn.LeakyReLU(0.2),
-              conv5s2(2 * w, 4 * w), _bn(batch_norm, 4 * w), nn.LeakyReLU(0.2),
-              nn.Flatten(), nn.Linear(4 * 4 * 4 * w, 1)]
-    return _critic(layers, init)
+    return _three_conv_critic(1, width, "batch" if batch_norm else "none", init)

@@ -15,32 +15,31 @@ are not enough: a curve still rising by more than ``slope_rel_tol`` of its value
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
+
+from replication.train.spec import ConvergenceSpec
 
 
 def fitted_change(values) -> float:
-    """Least-squares slope of ``values`` against 0..n-1, times n (the fitted change across them)."""
+    """Least-squares slope of ``values`` against 0..n-1 (numpy.polyfit), times n: the fitted
+    change across them."""
     v = np.asarray(values, dtype=np.float64)
-    n = len(v)
-    if n < 2:
-        return 0.0
-    t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
-    return float(np.dot(t, v - v.mean()) / np.dot(t, t) * n)
+    return float(np.polyfit(np.arange(len(v)), v, 1)[0] * len(v)) if len(v) >= 2 else 0.0
 
 
-@dataclass
 class Plateau:
-    column: str = "divergence"
-    window: int = 500
-    rel_tol: float = 0.01
-    abs_tol: float = 1e-6
-    min_iterations: int = 1000
-    slope_window: int | None = None
-    slope_rel_tol: float = 0.02
-    history: list[float] = field(default_factory=list)
-    converged_at: int | None = None
+    """The criterion of a ``ConvergenceSpec`` (its fields, read through ``spec``), with the
+    logged history it needs and the step at which it first held."""
+
+    def __init__(self, spec: ConvergenceSpec):
+        self.spec = spec
+        self.history: list[float] = []
+        self.converged_at: int | None = None
+
+    def __getattr__(self, name: str):  # column, window, rel_tol, ... come from the spec
+        if name == "spec":
+            raise AttributeError(name)
+        return getattr(self.spec, name)
 
     @property
     def keep(self) -> int:

@@ -10,7 +10,6 @@ flushed every ``log_every`` iterations; on resume both logs are cut back to the 
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -50,7 +49,7 @@ class Trainer:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoint_path = self.state_dir / "checkpoint.pt"
         self.progress, self.on_iteration = progress, on_iteration
-        self.stop = Plateau(**dataclasses.asdict(spec.convergence)) if spec.convergence else None
+        self.stop = Plateau(spec.convergence) if spec.convergence else None
         self.log = MetricLog(self.state_dir / "metrics.csv", list(step.columns))
         self.step = 0  # generator iterations completed
 

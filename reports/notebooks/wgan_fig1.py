@@ -33,7 +33,7 @@ curves = res.frame(curves_run, "curves.csv")
 js = res.frame(js_run, "js_bound.csv")
 grads = res.frame(grads_run, "critic_gradients.csv")  # step, theta_grad, objective, theta_fixed per critic step
 # theta learned through each critic: step, theta, theta_grad at every generator iteration (step 0 = before training)
-learn = {res.params(r)["objective"]: res.frame(r, "trajectory.csv") for r in res.runs(task="learn")}
+learn = {res.params(r)["objective"]: res.frame(r, "evaluation.csv") for r in res.runs(task="learn")}
 measured = res.measured()
 
 # %%
