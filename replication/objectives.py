@@ -85,3 +85,48 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor] | nn.Module, real: Tenso
     (grad,) = autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     norms = grad.flatten(1).pow(2).sum(1).sqrt()
     return (norms - 1).pow(2).mean()
+
+
+# -- auto-encoder penalties (WAE, WAE_AND_METRICS.md s2.4; replication.train.autoencoder) ----------
+
+def imq_kernel(sq_distances: Tensor, c: float) -> Tensor:
+    """Inverse multiquadratic kernel C / (C + |x - y|^2) on squared distances."""
+    return c / (c + sq_distances)
+
+
+def mmd_imq(codes: Tensor, prior: Tensor, prior_var: float,
+            scales: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)) -> Tensor:
+    """The WAE code's ``mmd_penalty`` (IMQ): for each C = s * 2 d_z prior_var, the within-sample
+    kernel sums without their diagonals over n^2 - n, minus twice the cross sum over n^2; the
+    terms of all scales added (no average). Squared distances by broadcasting (exact, n x n x d)."""
+    n, d = codes.shape
+    if prior.shape != codes.shape or n < 2:
+        raise ReplicationError(f"mmd_imq needs two equal n x d batches with n >= 2, got {tuple(codes.shape)} and "
+                               f"{tuple(prior.shape)}")
+    within = [(a[:, None] - a[None]).pow(2).sum(-1) for a in (codes, prior)]
+    cross = (codes[:, None] - prior[None]).pow(2).sum(-1)
+    off_diagonal = 1.0 - torch.eye(n, device=codes.device, dtype=codes.dtype)
+    total = codes.new_zeros(())
+    for s in scales:
+        c = s * 2.0 * d * prior_var
+        same = sum((imq_kernel(w, c) * off_diagonal).sum() for w in within) / (n * n - n)
+        total = total + same - 2.0 * imq_kernel(cross, c).sum() / (n * n)
+    return total
+
+
+def gaussian_kl(mean: Tensor, logvar: Tensor, prior_var: float = 1.0) -> Tensor:
+    """KL(N(mean, exp(logvar)) || N(0, prior_var I)) per example, summed over latent dimensions."""
+    var = logvar.exp()
+    return 0.5 * ((var + mean.pow(2)) / prior_var - 1.0 - logvar + math.log(prior_var)).sum(1)
+
+
+def moment_matching_loss(codes: Tensor, prior: Tensor) -> Tensor:
+    """The WAE code's ``pretrain_loss``: mean squared difference of the sample means plus that of
+    the sample covariance matrices (normaliser n - 1)."""
+    def moments(z: Tensor) -> tuple[Tensor, Tensor]:
+        mean = z.mean(0, keepdim=True)
+        centred = z - mean
+        return mean, centred.T @ centred / (len(z) - 1)
+
+    (m_q, c_q), (m_p, c_p) = moments(codes), moments(prior)
+    return (m_p - m_q).pow(2).mean() + (c_p - c_q).pow(2).mean()

@@ -339,3 +339,53 @@ def test_conditional_generator_and_acgan_critic(tmp_path):
                                                 torch.device("cpu"), 1), noise=sources.noise)
         build_trainer(block, nets, unlabelled, device=torch.device("cpu"), state_dir=tmp_path / "u",
                       seed_for=lambda p: 0).step_fn.critic_step()
+
+
+def test_training_time_in_evaluation_rows_excludes_evaluation_and_resumes(tmp_path):
+    """WGAN-GP Fig 3's time axis: with ``training_time`` each evaluation row carries the run's
+    training time so far (wall and process CPU): 0 at step 0, non-decreasing, without the
+    probes' own time; a resumed run continues from the checkpoint's totals, and every other
+    column stays bitwise equal to the uninterrupted run's."""
+    import time
+
+    probe_seconds = 0.1
+
+    def slow_probe(ev):  # CPU work in every evaluation, which must not count as training time
+        end = time.process_time() + probe_seconds
+        while time.process_time() < end:
+            pass
+        return {}
+
+    evaluation = {"every": 8, "probes": ["divergence", "slow"], "samples": 32, "training_time": True}
+    held = EvalData(real=lambda n, g: torch.randn(n, 2, generator=g) + 2, noise=lambda n, g: torch.randn(n, 2, generator=g))
+
+    def trainer(state_dir, on_iteration=None):
+        return build_trainer({**BLOCK, "evaluation": evaluation}, NETS, _sources(), device=torch.device("cpu"),
+                             state_dir=state_dir, seed_for=lambda purpose: len(purpose), eval_data=held,
+                             probes={"slow": slow_probe}, on_iteration=on_iteration)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: a probe's wall time is at least its CPU time
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        trainer(tmp_path / "a").fit()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        with pytest.raises(Killed):  # checkpoint at 10, killed at 13: rows 16 and 23 come from the resumed run
+            trainer(tmp_path / "b", on_iteration=_kill_at(13)).fit()
+        trainer(tmp_path / "b").fit()
+        untimed = _trainer(tmp_path / "c", {**BLOCK, "iterations": 4}, EVAL).fit().evaluator.log_path
+    finally:
+        torch.set_num_threads(threads)
+    a, b = (pd.read_csv(tmp_path / run / "evaluation.csv") for run in ("a", "b"))
+    times = ["train_seconds_wall", "train_seconds_cpu"]
+    assert a["step"].tolist() == [0, 8, 16, 23]
+    pd.testing.assert_frame_equal(a.drop(columns=times), b.drop(columns=times))
+    for frame in (a, b):
+        for column in times:
+            assert frame[column].iat[0] == 0 and frame[column].is_monotonic_increasing
+        assert frame["train_seconds_cpu"].iat[-1] > 0
+    # four probes ran inside fit(): none of their time counts
+    assert a["train_seconds_wall"].iat[-1] <= wall - 4 * probe_seconds
+    assert a["train_seconds_cpu"].iat[-1] <= cpu - 4 * probe_seconds
+    assert b["train_seconds_cpu"].iat[2] > b["train_seconds_cpu"].iat[1]  # the resumed run continued its totals
+    assert "train_seconds_wall" not in pd.read_csv(untimed)  # off by default

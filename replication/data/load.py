@@ -63,6 +63,13 @@ def to_symmetric_range(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255.0).sub_(0.5).mul_(2.0)
 
 
+def to_dequantized_range(images: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """uint8 → float32 as 2·(x/256 − 0.5) + noise/128, ``noise`` ~ U[0, 1) of the images' shape:
+    WGAN-GP gan_cifar_resnet.py's real data (uniform dequantisation within each 1/128 bin, so
+    values stay in [-1, 1))."""
+    return images.float().div_(256.0).sub_(0.5).mul_(2.0).add_(noise.div(128.0))
+
+
 def pad_to(images: torch.Tensor, size: int) -> torch.Tensor:
     """Zero-pad uint8 ``…×H×W`` images symmetrically to ``size``×``size`` (28 → 32 adds 2 pixels
     on each side): the 32×32 stand-in for CIFAR-10 at scales smoke/small.
@@ -80,3 +87,19 @@ def pad_to(images: torch.Tensor, size: int) -> torch.Tensor:
     out = images.new_zeros((*images.shape[:-2], size, size))
     out[..., top:top + h, left:left + w] = images
     return out
+
+
+def at_resolution(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 images at ``size``×``size``: as they are, or zero-padded by ``pad_to`` (28×28
+    Fashion-MNIST as the 32×32 stand-in at smoke/small); larger images are an error (the
+    packed sets are already at their paper resolution, e.g. LSUN bedrooms at 64)."""
+    if images.shape[-1] > size:
+        raise ReplicationError(f"images are {images.shape[-1]} px, larger than the resolution {size}")
+    return images if images.shape[-1] == size else pad_to(images, size)
+
+
+def rgb_at_resolution(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 N×3×``size``×``size``: ``at_resolution``, a grey channel repeated to the 3 channels
+    of the CIFAR-10 networks (a view, no copy): Fashion-MNIST as the CIFAR-10 stand-in."""
+    images = at_resolution(images, size)
+    return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images

@@ -18,6 +18,20 @@ def uniform_noise(dim: int = 1):
     return lambda n, generator: torch.rand(n, dim, generator=generator)
 
 
+def gaussian_noise(dim: int):
+    """z ~ N(0, I_dim): the generator input of WGAN-GP's models (e.g. gan_language.py, dim 128)."""
+    return lambda n, generator: torch.randn(n, dim, generator=generator)
+
+
+def labelled_gaussian_noise(dim: int, classes: int):
+    """(z, y): z ~ N(0, I_dim) and labels y ~ U{0..classes-1}, the input of a conditional
+    generator (WGAN-GP gan_cifar_resnet.py draws its generator step's labels uniformly)."""
+    def sample(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        z = torch.randn(n, dim, generator=generator)
+        return z, torch.randint(classes, (n,), generator=generator)
+    return sample
+
+
 def gaussian_1d(mean: float, std: float = 1.0):
     """N(mean, std^2) on the line as (n, 1) (WGAN Figure 2: real N(-5, 1), fake N(+5, 1))."""
     def sample(n: int, generator: torch.Generator) -> torch.Tensor:

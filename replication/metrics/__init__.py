@@ -24,6 +24,7 @@ _EXPORTS = {  # submodule → the public names it provides here
                   "verify_weights"),
     "ngram": ("NGRAM_ORDERS", "js_divergence", "ngram_counts", "ngram_js"),
     "proxy": ("FEATURE_DIM", "PROXY_EXTRACTOR", "ProxyNet", "calibrated_proxy", "calibrated_proxy_at", "class_coverage",
+              "class_measures", "class_reference", "extractor_of_kind",
               "coverage_from_logits", "load_proxy", "proxy_extractor", "proxy_path", "proxy_run", "save_proxy",
               "train_proxy"),
     "sharpness": ("sharpness", "sharpness_per_image"),

@@ -34,7 +34,8 @@ from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 from replication.errors import ReplicationError
 from replication.io import load_torch, save_torch, sha256_file, write_text
-from replication.metrics.fidelity import extract_features, to_uint8
+from replication.metrics.fidelity import (extract_features, feature_layer, fid_statistics, frechet_distance,
+                                         to_uint8)
 from replication.metrics.inception import Extractor
 
 PROXY_EXTRACTOR = "replication-proxy-cnn"
@@ -197,6 +198,19 @@ def calibrated_proxy_at(run_dir: str | Path) -> Extractor:
     return extractor
 
 
+def extractor_of_kind(kind: str, proxy_dir: str | Path, where: str = "extractor") -> Extractor:
+    """The features a setting names: ``inception`` (torch-fidelity's TF-Inception, the papers'
+    metric, at scale paper) or ``proxy`` (the calibrated proxy classifier saved in ``proxy_dir``,
+    a ``metrics_calibration/proxy_<dataset>`` run folder, below paper)."""
+    if kind == "inception":
+        from replication.metrics.inception import inception_extractor
+
+        return inception_extractor()
+    if kind == "proxy":
+        return calibrated_proxy_at(proxy_dir)
+    raise ReplicationError(f"{where}: unknown extractor {kind!r}; choose inception or proxy")
+
+
 def proxy_extractor(path: str | Path) -> Extractor:
     path = Path(path)
     if not path.is_file():
@@ -247,6 +261,48 @@ def coverage_from_logits(logits: torch.Tensor) -> dict:
     hist = np.bincount(logits.argmax(1).cpu().numpy(), minlength=classes)
     return {"coverage": float((hist > 0).mean()), "entropy": float(entropy(hist)),
             "entropy_max": math.log(classes), "histogram": hist.tolist(), "n_samples": int(hist.sum())}
+
+
+def class_reference(images: torch.Tensor, labels: torch.Tensor, extractor: Extractor, name: str, *,
+                    rule: str = "round", value_range: tuple[float, float] = (-1.0, 1.0), batch_size: int = 100) -> dict:
+    """FID statistics of a labelled reference set, overall and per class (for ``class_measures``)."""
+    layer = feature_layer(extractor, "fid")
+    features = extract_features(to_uint8(images, rule, value_range), extractor, [layer], batch_size)[layer]
+    labels = torch.as_tensor(labels).long()
+    return {"name": name, "extractor": extractor.name, "weights_sha256": extractor.weights_sha256,
+            "proxy": extractor.proxy, "layer": layer, "uint8_rule": rule, **fid_statistics(features),
+            "classes": {int(c): fid_statistics(features[labels == c]) for c in labels.unique().tolist()}}
+
+
+def class_measures(samples: torch.Tensor, extractor: Extractor, reference: dict, *, min_class_samples: int = 50,
+                   rule: str = "round", value_range: tuple[float, float] = (-1.0, 1.0), batch_size: int = 100) -> dict:
+    """Quality and mode collapse of samples under a labelled classifier, from one feature pass:
+
+    - ``fid``: FID against the whole reference (quality and diversity together);
+    - ``coverage``, ``entropy`` (nats), ``effective_classes`` = exp(entropy): the histogram of
+      predicted classes (diversity alone; 10 classes at most for Fashion-MNIST);
+    - ``intra_fid``: for every predicted class with at least ``min_class_samples`` samples, FID
+      of those samples against the reference images of that class, averaged with the classes'
+      sample counts as weights (intra-class FID, Miyato & Koyama 2018): quality alone, so a
+      generator collapsed onto a few classes of sharp images scores well and blurry blobs do not;
+      ``intra_share`` is the share of samples in the counted classes."""
+    fid_layer, class_layer = feature_layer(extractor, "fid"), feature_layer(extractor, "isc")
+    feats = extract_features(to_uint8(samples, rule, value_range), extractor, sorted({fid_layer, class_layer}),
+                             batch_size)
+    features, logits = feats[fid_layer], feats[class_layer]
+    predicted = logits.argmax(1)
+    counts, values = [], []
+    for c, stats in reference["classes"].items():
+        chosen = predicted == c
+        if int(chosen.sum()) >= max(min_class_samples, features.shape[1] + 1):
+            counts.append(int(chosen.sum()))
+            values.append(frechet_distance(fid_statistics(features[chosen]), stats))
+    histogram = coverage_from_logits(logits)
+    return {"fid": frechet_distance(fid_statistics(features), reference),
+            "coverage": histogram["coverage"], "entropy": histogram["entropy"],
+            "effective_classes": math.exp(histogram["entropy"]),
+            "intra_fid": float(np.average(values, weights=counts)) if counts else float("nan"),
+            "intra_share": sum(counts) / len(samples), "n_samples": len(samples)}
 
 
 def class_coverage(samples: torch.Tensor, extractor: Extractor, *, rule: str = "round",

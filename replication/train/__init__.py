@@ -17,11 +17,12 @@ from typing import Callable
 import torch
 
 from replication.train.adversarial import AdversarialStep, Sources
+from replication.train.autoencoder import AutoEncoderStep
 from replication.train.evaluation import PROBES, EvalData, Evaluator
 from replication.train.loop import Trainer
 from replication.train.spec import TrainingSpec, merged, parse_training
 
-__all__ = ["AdversarialStep", "EvalData", "Sources", "Trainer", "TrainingSpec", "build_networks", "build_trainer",
+__all__ = ["AdversarialStep", "AutoEncoderStep", "EvalData", "Sources", "Trainer", "TrainingSpec", "build_networks", "build_trainer",
            "merged", "parse_training"]
 
 
@@ -42,7 +43,7 @@ def build_trainer(training: dict | TrainingSpec, networks: dict[str, dict], sour
                   on_iteration: Callable[[int], None] | None = None, where: str = "training") -> Trainer:
     spec = training if isinstance(training, TrainingSpec) else parse_training(training, where)
     nets = build_networks(networks, device, seed_for)
-    step = AdversarialStep(spec, nets, sources)
+    step = (AutoEncoderStep if spec.autoencoder is not None else AdversarialStep)(spec, nets, sources)
     evaluator = None
     if spec.evaluation is not None:
         evaluator = Evaluator(spec.evaluation, {**PROBES, **(probes or {})}, eval_data or EvalData(),

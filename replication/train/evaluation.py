@@ -40,11 +40,21 @@ class EvalData:
     extra: dict = field(default_factory=dict)  # experiment-specific inputs of its own probes
 
 
+def generate_from(generator: nn.Module, noise: Tensor | tuple[Tensor, Tensor], device: torch.device) -> Tensor:
+    """G(z) without gradients on ``device``; G(z, labels) when the noise sampler of a conditional
+    generator yields (z, labels) (``replication.data.toy.labelled_gaussian_noise``)."""
+    with torch.no_grad():
+        if isinstance(noise, tuple):
+            z, labels = noise
+            return generator(z.to(device), labels.to(device))
+        return generator(noise.to(device))
+
+
 @dataclass
 class EvalContext:
     step: int
     networks: dict[str, nn.Module]
-    trainer: object  # the AdversarialStep (objective, constraint, spec)
+    trainer: object  # the step (AdversarialStep: objective, constraint; AutoEncoderStep: decode, reconstruct)
     data: EvalData
     spec: EvaluationSpec
     generator: torch.Generator  # the evaluation's own random stream
@@ -52,11 +62,24 @@ class EvalContext:
     out_dir: Path                # where probes may write files (sample grids)
     fixed_noise: Tensor | None   # the same noise batch at every evaluation
 
+    def generate(self, z: Tensor | tuple[Tensor, Tensor]) -> Tensor:
+        """Samples from noise (z, or (z, labels) for a conditional generator), on the device: the
+        generator, or an auto-encoder step's ``decode`` (its decoder)."""
+        decode = getattr(self.trainer, "decode", None)
+        if decode is not None:
+            with torch.no_grad():
+                return decode(z.to(self.device))
+        return generate_from(self.networks["generator"], z, self.device)
+
     def fakes(self, n: int) -> Tensor:
         if self.trainer.fixed_generator:
             return self.data.fake(n, self.generator).to(self.device)
-        with torch.no_grad():
-            return self.networks["generator"](self.data.noise(n, self.generator).to(self.device))
+        return self.generate(self.data.noise(n, self.generator))
+
+    def fake_samples(self, n: int, batch_size: int) -> Tensor:
+        """``n`` fresh fakes on the CPU, generated ``batch_size`` at a time (batch-norm statistics
+        of a generator in batch_stats mode are those of such a batch)."""
+        return torch.cat([self.fakes(min(batch_size, n - i)).float().cpu() for i in range(0, n, batch_size)])
 
     def reals(self, n: int) -> Tensor:
         if self.data.real is None:
@@ -79,20 +102,23 @@ def critic_loss_probe(ev: EvalContext) -> dict[str, float]:
     """The critic's loss on held-out data as the official code logs its dev cost: the
     objective's loss plus the penalty term (WGAN-GP gan_mnist.py's dev_disc_cost)."""
     critic, trainer = ev.networks["critic"], ev.trainer
-    real, fake = ev.reals(ev.spec.samples), ev.fakes(ev.spec.samples)
-    with torch.no_grad():
-        loss = trainer.objective.critic_loss(critic(real), critic(fake))
-    penalty = trainer.constraint.penalty(critic, real, fake) if trainer.spec.lipschitz.method == "gp" else None
-    total = trainer.spec.critic_loss_scale * loss + (penalty.detach() if penalty is not None else 0.0)
-    return {"critic_loss_heldout": float(total)}
+    reals = ev.reals(ev.spec.samples)
+    total = 0.0
+    for real in reals.split(ev.spec.batch_size or len(reals)):  # gan_mnist.py: mean over dev batches
+        fake = ev.fakes(len(real))
+        with torch.no_grad():
+            loss = trainer.objective.critic_loss(critic(real), critic(fake))
+        penalty = trainer.constraint.penalty(critic, real, fake) if trainer.spec.lipschitz.method == "gp" else None
+        chunk = trainer.spec.critic_loss_scale * loss + (penalty.detach() if penalty is not None else 0.0)
+        total += float(chunk) * len(real) / len(reals)
+    return {"critic_loss_heldout": total}
 
 
 def sample_grid_probe(ev: EvalContext) -> dict[str, float]:
     """A PNG grid of G(fixed noise) at this step (images in [-1, 1] or [0, 1])."""
     from torchvision.utils import save_image
 
-    with torch.no_grad():
-        images = ev.networks["generator"](ev.fixed_noise.to(ev.device)).float().cpu()
+    images = ev.generate(ev.fixed_noise).float().cpu()
     if images.min() < 0:
         images = (images + 1) / 2
     path = ev.out_dir / "samples" / f"step_{ev.step:07d}.png"
@@ -101,10 +127,24 @@ def sample_grid_probe(ev: EvalContext) -> dict[str, float]:
     return {}
 
 
+def reconstruction_probe(ev: EvalContext) -> dict[str, float]:
+    """An auto-encoder's held-out reconstruction error: mean over images of the summed squared
+    pixel error (data range), beside that of predicting every image by the batch's mean image."""
+    reconstruct = getattr(ev.trainer, "reconstruct", None)
+    if reconstruct is None:
+        raise ReplicationError("probe 'reconstruction' needs an auto-encoder run")
+    x = ev.reals(ev.spec.samples)
+    with torch.no_grad():
+        error = (reconstruct(x).float() - x).pow(2).flatten(1).sum(1).mean()
+    baseline = (x - x.mean(0, keepdim=True)).pow(2).flatten(1).sum(1).mean()
+    return {"reconstruction_heldout": float(error), "mean_image_error_heldout": float(baseline)}
+
+
 PROBES: dict[str, Callable[[EvalContext], dict]] = {
     "divergence": divergence_probe,
     "critic_loss": critic_loss_probe,
     "sample_grid": sample_grid_probe,
+    "reconstruction": reconstruction_probe,
 }
 
 
@@ -116,7 +156,7 @@ def quality_probe(extractor, reference: dict | None, metrics=("fid",), n: int = 
     def probe(ev: EvalContext) -> dict[str, float]:
         from replication.metrics import evaluate_samples
 
-        samples = torch.cat([ev.fakes(min(batch_size, n - i)).float().cpu() for i in range(0, n, batch_size)])
+        samples = ev.fake_samples(n, batch_size)
         records = evaluate_samples(samples, extractor, metrics=metrics, reference=reference, rule=rule,
                                    value_range=value_range, batch_size=batch_size, **kwargs)
         return {r["metric"].lower(): float(r["value"]) for r in records}
@@ -124,18 +164,35 @@ def quality_probe(extractor, reference: dict | None, metrics=("fid",), n: int = 
     return probe
 
 
+def class_quality_probe(extractor, reference: dict, n: int = 1000, rule: str = "round", value_range=(-1.0, 1.0),
+                        batch_size: int = 100, min_class_samples: int = 50) -> Callable[[EvalContext], dict]:
+    """FID, class coverage, class-histogram entropy, effective classes and intra-class FID of
+    ``n`` fresh samples under a labelled classifier (``replication.metrics.class_measures``;
+    ``reference`` from ``class_reference``): quality and mode collapse from one feature pass."""
+
+    def probe(ev: EvalContext) -> dict[str, float]:
+        from replication.metrics import class_measures
+
+        return class_measures(ev.fake_samples(n, batch_size), extractor, reference, rule=rule,
+                              value_range=value_range, batch_size=batch_size, min_class_samples=min_class_samples)
+
+    return probe
+
+
 # -- isolation ----------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def isolated(networks: dict[str, nn.Module], generator_mode: str, device: torch.device):
-    """Eval mode, global RNG streams forked, batch-norm running buffers restored afterwards."""
+def isolated(networks: dict[str, nn.Module], generator_mode: str, device: torch.device, critic_mode: str = "eval"):
+    """Eval mode (or batch statistics, per network), global RNG streams forked, batch-norm
+    running buffers restored afterwards."""
+    batch_stats = {"generator": generator_mode == "batch_stats", "critic": critic_mode == "batch_stats"}
     modes = {k: m.training for k, m in networks.items()}
     buffers = {k: [b.clone() for b in m.buffers()] for k, m in networks.items()}
     devices = [device] if device.type == "cuda" else []
     try:
         with torch.random.fork_rng(devices=devices):
             for k, m in networks.items():
-                m.train(k == "generator" and generator_mode == "batch_stats")
+                m.train(batch_stats.get(k, False))
             yield
     finally:
         for k, m in networks.items():
@@ -163,12 +220,13 @@ class Evaluator:
     def due(self, step: int, final: bool) -> bool:
         return step % self.spec.every == 0 or final
 
-    def evaluate(self, step: int, networks: dict[str, nn.Module], trainer) -> dict:
+    def evaluate(self, step: int, networks: dict[str, nn.Module], trainer, times: dict | None = None) -> dict:
+        """One row: the step, the training time so far (``times``, with ``training_time``), the probes."""
         gen = torch.Generator().manual_seed(self.seed + 1 + step)  # stateless: same draws after a resume
         ev = EvalContext(step, networks, trainer, self.data, self.spec, gen, self.device, self.out_dir,
                          self.fixed_noise)
-        row: dict = {"step": step}
-        with isolated(networks, self.spec.generator_mode, self.device):
+        row: dict = {"step": step, **(times if self.spec.training_time and times else {})}
+        with isolated(networks, self.spec.generator_mode, self.device, self.spec.critic_mode):
             for name, probe in self.probes.items():
                 row.update(probe(ev))
         self.pending.append(row)

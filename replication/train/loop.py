@@ -6,12 +6,18 @@ data and noise streams, global RNGs, the step counter, the convergence criterion
 evaluation rows) is checkpointed to an undeclared state folder; a resumed run is bitwise equal
 to an uninterrupted one at the same thread count. Metric rows are buffered on the device and
 flushed every ``log_every`` iterations; on resume both logs are cut back to the checkpoint.
+
+The run's own training time (``TrainingClock``: wall-clock and process CPU time, paused around
+evaluations and checkpoint writes) is checkpointed too, so a resumed run continues its totals;
+evaluation rows carry it with ``evaluation.training_time`` (the only columns that differ between
+a resumed and an uninterrupted run).
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -36,6 +42,42 @@ class Step(Protocol):
     def load_state_dict(self, state: dict) -> None: ...
 
 
+class TrainingClock:
+    """Cumulative training time in seconds, wall-clock (``time.perf_counter``) and CPU time of
+    this process (``time.process_time``: all its threads; what a job costs when jobs share a
+    CPU). Runs between ``start()`` and ``pause()``; pausing first waits for the accelerator's
+    queued work, so wall time includes it (CPU time never sees GPU work: use wall there)."""
+
+    def __init__(self, device: torch.device | None = None):
+        self.device = device
+        self.wall = self.cpu = 0.0
+        self._started: tuple[float, float] | None = None
+
+    def start(self) -> None:
+        self._started = (time.perf_counter(), time.process_time())
+
+    def pause(self) -> None:
+        if self._started is None:
+            return
+        if self.device is not None and self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        elif self.device is not None and self.device.type == "mps":
+            torch.mps.synchronize()
+        wall, cpu = self._started
+        self.wall += time.perf_counter() - wall
+        self.cpu += time.process_time() - cpu
+        self._started = None
+
+    def totals(self) -> dict[str, float]:
+        return {"train_seconds_wall": self.wall, "train_seconds_cpu": self.cpu}
+
+    def state_dict(self) -> dict:
+        return {"wall": self.wall, "cpu": self.cpu}
+
+    def load_state_dict(self, state: dict | None) -> None:
+        self.wall, self.cpu = (state["wall"], state["cpu"]) if state else (0.0, 0.0)
+
+
 class Trainer:
     """``fit()`` trains to ``spec.iterations`` or until the convergence criterion holds
     (checked at every flush), resuming from the state folder's checkpoint if there is one."""
@@ -52,6 +94,8 @@ class Trainer:
         self.stop = Plateau(spec.convergence) if spec.convergence else None
         self.log = MetricLog(self.state_dir / "metrics.csv", list(step.columns))
         self.step = 0  # generator iterations completed
+        params = [p for net in step.networks.values() for p in net.parameters()]
+        self.clock = TrainingClock(params[0].device if params else None)
 
     @property
     def networks(self) -> dict[str, nn.Module]:
@@ -64,7 +108,7 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> dict:
         return {"step": self.step, "train": self.step_fn.state_dict(), "rng": rng_state(),
-                "stop": self.stop.state_dict() if self.stop else None}
+                "stop": self.stop.state_dict() if self.stop else None, "clock": self.clock.state_dict()}
 
     def flush(self) -> bool:
         """Write buffered rows; True if the convergence criterion says stop."""
@@ -88,6 +132,7 @@ class Trainer:
         set_rng_state(state["rng"])
         if self.stop is not None:
             self.stop.load_state_dict(state["stop"])
+        self.clock.load_state_dict(state.get("clock"))
         self.step = state["step"]
         self.log.truncate(self.step - 1)
         if self.evaluator:
@@ -96,7 +141,7 @@ class Trainer:
 
     def evaluate(self, final: bool = False) -> None:
         if self.evaluator and self.evaluator.due(self.step, final):
-            self.evaluator.evaluate(self.step, self.networks, self.step_fn)
+            self.evaluator.evaluate(self.step, self.networks, self.step_fn, self.clock.totals())
 
     # -- the loop --------------------------------------------------------------------------
     def fit(self) -> "Trainer":
@@ -106,6 +151,7 @@ class Trainer:
         bar = tqdm(total=s.iterations, initial=self.step, desc=self.progress, unit="it",
                    mininterval=1.0 if sys.stderr.isatty() else 30.0, dynamic_ncols=True)
         done = self.converged_at is not None
+        self.clock.start()
         while self.step < s.iterations and not done:
             it = self.step
             self.log.record(it, self.step_fn.iteration(it))
@@ -115,10 +161,17 @@ class Trainer:
             if self.step % s.log_every == 0:
                 done = self.flush()
             last = self.step == s.iterations or done
-            self.evaluate(final=last)
-            if self.step % s.checkpoint_every == 0 or last:
-                self.save_checkpoint()
+            evaluate = self.evaluator is not None and self.evaluator.due(self.step, last)
+            checkpoint = self.step % s.checkpoint_every == 0 or last
+            if evaluate or checkpoint:  # neither counts as training time
+                self.clock.pause()
+                if evaluate:
+                    self.evaluate(final=last)
+                if checkpoint:
+                    self.save_checkpoint()
+                self.clock.start()
             bar.update(1)
+        self.clock.pause()
         bar.close()
         self.flush()
         return self

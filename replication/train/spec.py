@@ -20,6 +20,19 @@ are one-line errors), e.g. the WGAN-GP toy critic::
       convergence: {column: divergence, window: 1000, rel_tol: 0.01, min_iterations: 2000}
       evaluation: {every: 1000, probes: [w_estimate, sample_grid]}
 
+An auto-encoder run (WAE, WAE_AND_METRICS.md s2.4; replication.train.autoencoder) declares
+``objective: vae | wae_mmd | wae_gan``, an ``autoencoder:`` block (prior, penalty, kernel,
+reconstruction scaling, encoder pre-training, input noise) and optimizers ``autoencoder``
+(encoder + decoder) and, for ``wae_gan``, ``adversary``::
+
+    training:
+      objective: wae_mmd
+      iterations: 60000
+      batch_size: 100
+      optimizers: {autoencoder: {name: adam, lr: 0.001, betas: [0.5, 0.999]}}
+      lr_schedule: {name: milestones, at: [18000, 30000], factors: [0.5, 0.2]}
+      autoencoder: {prior_var: 1.0, penalty_weight: 10.0, reconstruction_scale: 0.05}
+
 Defaults live only here (the dataclass fields); experiment modules never re-default them.
 Scale files shrink the same keys (``replication.config`` merges them first).
 """
@@ -105,10 +118,20 @@ class EvaluationSpec:
     every: int
     probes: tuple[str, ...] = ()  # built-ins (replication.train.evaluation.PROBES) or the experiment's
     samples: int = 256            # held-out samples per side for w_estimate / critic_loss
+    # critic_loss in chunks of this many real and fake samples, averaged (the official dev loops
+    # over batches: with batch norm the batch size is part of the measure); None: one chunk
+    batch_size: int | None = None
     grid: int = 64                # images in a sample grid (fixed noise batch)
     # "batch_stats": generator batch norm uses the batch's statistics when sampling, as tflib and
     # WGAN main.py do (section 1.4), with running statistics saved and restored; "eval": running stats.
     generator_mode: str = "batch_stats"
+    # the same for the critic: "eval" (running statistics; the default) or "batch_stats" (tflib's
+    # Batchnorm has no inference mode, so gan_mnist.py's dev cost normalises each batch by itself)
+    critic_mode: str = "eval"
+    # Columns train_seconds_wall / train_seconds_cpu: the run's cumulative training time up to the
+    # row, evaluation and checkpoint writes excluded, resumed from the checkpoint (WGAN-GP Fig 3's
+    # time axis). Off by default: times are the one thing a resumed run cannot repeat bitwise.
+    training_time: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +145,31 @@ class AcganSpec:
 
 
 @dataclass(frozen=True)
+class AutoEncoderSpec:
+    """The WAE code's auto-encoder terms (``wae.py``; WAE_AND_METRICS.md s2.4-2.6).
+
+    Prior P_Z = N(0, prior_var I). Reconstruction ``reconstruction_scale * sum_pixels (x - x~)^2``
+    per image, batch mean (``l2sq`` x 0.05); the VAE's Bernoulli term is the summed BCE and is not
+    scaled. Penalty weight lambda. IMQ kernel k(x, y) = C / (C + |x - y|^2) summed over
+    C = s * 2 d_z prior_var for s in ``kernel_scales`` (the code's seven; ``[1.0]`` is the paper's
+    single scale). Encoder pre-training: up to ``pretrain_steps`` Adam steps matching the mean and
+    covariance of ``pretrain_samples`` codes to as many prior draws, stopping once the loss is
+    below ``pretrain_stop`` (0 steps: off). Encoder input noise: truncated normal with std
+    ``input_noise`` cut at 2 std, training only (0: off). ``data_range``: the pixel range of the
+    data (the VAE's BCE targets are mapped to [0, 1] from it; its decoder emits logits)."""
+
+    prior_var: float = 1.0
+    penalty_weight: float = 10.0
+    reconstruction_scale: float = 0.05
+    kernel_scales: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+    pretrain_steps: int = 0
+    pretrain_samples: int = 1000
+    pretrain_stop: float = 0.1
+    input_noise: float = 0.0
+    data_range: tuple[float, float] = (0.0, 1.0)
+
+
+@dataclass(frozen=True)
 class TrainingSpec:
     objective: str
     iterations: int
@@ -132,6 +180,7 @@ class TrainingSpec:
     generator_batch_size: int | None = None  # WGAN-GP ResNet: 2x the critic batch
     critic_loss_scale: float = 1.0  # WGAN-GP's DCGAN baseline halves the D cost
     acgan: AcganSpec | None = None  # a critic with a classifier head (real batches carry labels)
+    autoencoder: AutoEncoderSpec | None = None  # objectives vae | wae_mmd | wae_gan
     train_generator: bool = True
     lr_schedule: LRScheduleSpec = field(default_factory=LRScheduleSpec)
     precision: str = "fp32"  # fp32 | bf16
@@ -160,8 +209,10 @@ class TrainingSpec:
         return factor
 
 
+AUTOENCODER_OBJECTIVES = ("vae", "wae_mmd", "wae_gan")  # replication.train.autoencoder
+
 CHOICES = {
-    ("TrainingSpec", "objective"): ("wgan", "gan_minimax", "gan_ns", "lsgan"),
+    ("TrainingSpec", "objective"): ("wgan", "gan_minimax", "gan_ns", "lsgan", *AUTOENCODER_OBJECTIVES),
     ("TrainingSpec", "precision"): ("fp32", "bf16"),
     ("TrainingSpec", "memory_format"): ("contiguous", "channels_last"),
     ("LipschitzSpec", "method"): ("clip", "gp", "none"),
@@ -169,16 +220,40 @@ CHOICES = {
     ("OptimizerSpec", "name"): ("rmsprop", "rmsprop_tf", "adam", "sgd"),
     ("LRScheduleSpec", "name"): ("constant", "linear_decay", "milestones"),
     ("EvaluationSpec", "generator_mode"): ("batch_stats", "eval"),
+    ("EvaluationSpec", "critic_mode"): ("batch_stats", "eval"),
 }
 
 
 def parse_training(block: dict, where: str = "training") -> TrainingSpec:
     """A settings block -> TrainingSpec; any unknown key, bad type or bad choice is one line."""
     spec = _parse(TrainingSpec, block, where)
+    if spec.objective in AUTOENCODER_OBJECTIVES:
+        return _check_autoencoder(spec, where)
+    if spec.autoencoder is not None:
+        raise ReplicationError(f"{where}.autoencoder: only for objectives {', '.join(AUTOENCODER_OBJECTIVES)}, "
+                               f"not {spec.objective!r}")
     if spec.lipschitz.method != "none" and spec.objective != "wgan":
         raise ReplicationError(f"{where}: lipschitz {spec.lipschitz.method!r} needs objective 'wgan', got {spec.objective!r}")
     if "critic" not in spec.optimizers:
         raise ReplicationError(f"{where}.optimizers: needs a 'critic' entry (and 'generator' unless the generator is fixed)")
+    return spec
+
+
+def _check_autoencoder(spec: TrainingSpec, where: str) -> TrainingSpec:
+    if spec.autoencoder is None:
+        raise ReplicationError(f"{where}: objective {spec.objective!r} needs an `autoencoder:` block")
+    needed = {"autoencoder", "adversary"} if spec.objective == "wae_gan" else {"autoencoder"}
+    if set(spec.optimizers) != needed:
+        raise ReplicationError(f"{where}.optimizers: objective {spec.objective!r} takes exactly "
+                               f"{', '.join(sorted(needed))}, got {', '.join(sorted(spec.optimizers)) or 'none'}")
+    ae = spec.autoencoder
+    if ae.prior_var <= 0 or not ae.kernel_scales or min(ae.kernel_scales) <= 0:
+        raise ReplicationError(f"{where}.autoencoder: prior_var and every kernel scale must be positive")
+    if ae.pretrain_steps < 0 or ae.pretrain_samples < 2 or ae.input_noise < 0 or ae.data_range[0] >= ae.data_range[1]:
+        raise ReplicationError(f"{where}.autoencoder: needs pretrain_steps >= 0, pretrain_samples >= 2, "
+                               f"input_noise >= 0 and data_range low < high")
+    if spec.lipschitz.method != "none" or spec.acgan is not None:
+        raise ReplicationError(f"{where}: lipschitz and acgan belong to adversarial objectives, not {spec.objective!r}")
     return spec
 
 

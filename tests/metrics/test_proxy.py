@@ -97,6 +97,25 @@ def test_class_coverage_detects_collapse(proxy, fashion_mnist):
     assert balanced["coverage"] == 1.0 and balanced["entropy"] == pytest.approx(balanced["entropy_max"])
 
 
+def test_class_measures_separate_collapse_from_blur(proxy, fashion_mnist):
+    """Intra-class FID keeps the quality of samples collapsed onto two classes (their class
+    diversity is what drops) and punishes blur; the whole-set FID punishes both."""
+    import torch.nn.functional as F
+
+    from replication.metrics import class_measures, class_reference
+
+    train_x, train_y, test_x, test_y = fashion_mnist
+    extractor = proxy_extractor(proxy[0])
+    reference = class_reference(test_x[1000:3000, None], test_y[1000:3000], extractor, "fashion-mnist-test-2000")
+    real = class_measures(test_x[:1000, None], extractor, reference)
+    two = class_measures(train_x[(train_y == 1) | (train_y == 8)][:600, None], extractor, reference)
+    x = test_x[:1000, None].float() / 127.5 - 1
+    blur = class_measures(F.avg_pool2d(x, 5, 1, 2, count_include_pad=False), extractor, reference)
+    assert real["coverage"] == 1.0 and real["effective_classes"] > 7
+    assert two["effective_classes"] < real["effective_classes"] / 2 and two["fid"] > 10 * real["fid"]
+    assert two["intra_fid"] < 2 * real["intra_fid"] < blur["intra_fid"] / 2
+
+
 def test_corrupt_or_missing_proxy_file(tmp_path):
     with pytest.raises(ReplicationError, match="missing proxy classifier"):
         proxy_extractor(tmp_path / "none.pt")

@@ -68,7 +68,8 @@ def experiment_gpu(wildcards):
 def run_inputs(wildcards):
     """Datasets (fetched first) and upstream runs (e.g. the proxy classifier) a run reads."""
     doc = cfg.paper_file(wildcards.experiment)
-    names = doc.get("datasets", []) + (doc.get("paper_datasets", []) if wildcards.scale == "paper" else [])
+    paper = wildcards.scale == "paper"
+    names = doc.get("datasets", []) + doc.get("paper_datasets" if paper else "offline_datasets", [])
     data = [f"{DATA_ROOT}/{name}/manifest.json" for name in names]
     own = f"{wildcards.experiment}/{wildcards.run}"  # a run never waits for itself (metrics_calibration)
     upstream = [f"results/{wildcards.scale}/{ref}/result.json" for ref in doc.get("upstream", []) if ref != own]
