@@ -1,0 +1,188 @@
+"""WGAN-GP Figure 3: the inception score of four methods over generator iterations and over
+training time, with gan_cifar.py's DCGAN-like pair on CIFAR-10 (WGAN_WGANGP.md sections 6.1, 1.8).
+
+Task ``train`` (runs ``<method>_s<seed>``: weight clipping, GP with RMSProp, GP with Adam,
+DCGAN): the engine trains the registry pair as the method's training block says and, every
+``training.evaluation.every`` generator iterations (at step 0 too), scores the inception score
+of fresh samples through the metric stack (torch-fidelity's TF-Inception at paper, the
+calibrated proxy classifier below it) with the Figure 3 protocol, saves a grid of the fixed
+noise batch, and records the run's own training time so far (``training_time``: evaluation
+and checkpoints excluded). The time axis is process CPU time on a CPU (jobs share the
+machine; CPU time is what a job costs there) and wall-clock time on an accelerator (CPU time
+does not see GPU work); each run records which in its result.
+
+``summarize`` measures the claims from the evaluation curves: final scores (mean over the last
+``measures.final_fraction`` of the run) ordered across seeds, the iteration at which clipping
+and GP-RMSProp reach a common level, and the training time per generator iteration. The
+notebook (wgan_gp_fig3) draws both panels from the same helpers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from replication.data import load_images, rgb_at_resolution
+from replication.data.batches import ImageSource, SamplerSource
+from replication.data.toy import gaussian_noise
+from replication.errors import ReplicationError
+from replication.experiments import Results, RunContext
+from replication.metrics.fidelity import PROTOCOLS
+from replication.metrics.proxy import extractor_of_kind, proxy_run
+from replication.train import EvalData, Sources, merged
+from replication.train.evaluation import quality_probe
+
+METHODS = ("clip", "gp_rmsprop", "gp_adam", "dcgan")  # the legend order of Figure 3
+LABELS = {"clip": "Weight clipping", "gp_rmsprop": "Gradient Penalty (RMSProp)",
+          "gp_adam": "Gradient Penalty (Adam)", "dcgan": "DCGAN"}
+CLOCK_COLUMN = {"cpu": "train_seconds_cpu", "wall": "train_seconds_wall"}
+
+
+# -- the task --------------------------------------------------------------------------------
+
+def method_setup(settings: dict, method: str) -> tuple[dict, dict]:
+    """(training block, network specs) of one method: its deltas over the shared ones."""
+    if method not in settings["methods"]:
+        raise ReplicationError(f"unknown method {method!r}; methods: {', '.join(settings['methods'])}")
+    delta = settings["methods"][method]
+    return merged(settings["training"], delta.get("training")), merged(settings["networks"], delta.get("networks"))
+
+
+def training_images(data: dict) -> torch.Tensor:
+    """uint8 N x 3 x R x R: the split at the resolution (28 -> 32 zero-padded stand-in), a grey
+    channel repeated to the 3 channels of gan_cifar.py's networks (a view: no copy of the data)."""
+    return rgb_at_resolution(load_images(data["dataset"], data["split"]).images, data["resolution"])
+
+
+def inception_extractor_of(ctx: RunContext):
+    """TF-Inception at paper, else this scale's calibrated proxy classifier (settings say which)."""
+    return extractor_of_kind(ctx.settings["inception_score"]["extractor"], ctx.upstream(proxy_run("fashion-mnist")),
+                             "inception_score.extractor")
+
+
+def clock_of(device: torch.device) -> str:
+    """The time axis: process CPU time on a CPU, wall-clock time on an accelerator."""
+    return "cpu" if device.type == "cpu" else "wall"
+
+
+def train(ctx: RunContext, method: str, seed: int) -> dict:
+    s = ctx.settings
+    training, networks = method_setup(s, method)
+    B, nz = training["batch_size"], networks["generator"]["nz"]
+    sources = Sources(real=ImageSource(training_images(s["data"]), B, ctx.seed_for("data/real"), ctx.device,
+                                       drop_last=True),
+                      noise=SamplerSource(gaussian_noise(nz), B, ctx.device, ctx.seed_for("data/noise")))
+    I = s["inception_score"]
+    extractor = inception_extractor_of(ctx)
+    probe = quality_probe(extractor, None, n=I["samples"], batch_size=I["batch_size"], **PROTOCOLS[I["protocol"]])
+    t = ctx.trainer(training, networks, sources, eval_data=EvalData(noise=gaussian_noise(nz)),
+                    probes={"inception_score": probe})
+    t.fit()
+    curve = pd.read_csv(t.write_outputs(ctx.out_dir)["evaluation"])
+    clock = clock_of(ctx.device)
+    seconds = float(curve[CLOCK_COLUMN[clock]].iloc[-1])
+    return {"method": method, "seed": seed, "iterations": t.step, "clock": clock,
+            "train_seconds": seconds, "seconds_per_iteration": seconds / t.step if t.step else float("nan"),
+            "is_start": float(curve["is"].iloc[0]), "is_last": float(curve["is"].iloc[-1]),
+            "final_score": final_score(curve, s["measures"]["final_fraction"]), "evaluations": len(curve),
+            "extractor": extractor.name, "proxy": extractor.proxy, "weights_sha256": extractor.weights_sha256,
+            "samples_per_score": I["samples"], "protocol": I["protocol"]}
+
+
+TASKS = {"train": train}
+
+
+# -- measures on the curves (summary and notebook) --------------------------------------------
+
+def final_score(curve: pd.DataFrame, fraction: float) -> float:
+    """Mean IS over the evaluations in the last ``fraction`` of the run's iterations."""
+    last = int(curve["step"].max())
+    return float(curve.loc[curve["step"] >= (1 - fraction) * last, "is"].mean())
+
+
+def first_reaching(curve: pd.DataFrame, level: float, every: int) -> int:
+    """The first evaluated iteration with IS >= level; one evaluation interval past the last
+    iteration if the run never reaches it (a lower bound on when it would)."""
+    hit = curve.loc[curve["is"] >= level, "step"]
+    return int(hit.iloc[0]) if len(hit) else int(curve["step"].max()) + every
+
+
+def curves(res: Results) -> pd.DataFrame:
+    """Every run's evaluation rows with its method, seed and the time axis of its clock."""
+    frames = []
+    for run in res.runs(task="train"):
+        summary = res.result(run)
+        frame = res.frame(run, "evaluation.csv")
+        frames.append(frame.assign(run=run, method=summary["method"], seed=summary["seed"], clock=summary["clock"],
+                                   seconds=frame[CLOCK_COLUMN[summary["clock"]]]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarize(res: Results) -> dict:
+    s = res.settings
+    M = s["measures"]
+    seeds = s["seeds"]
+    every = s["training"]["evaluation"]["every"]
+    runs = {(m, seed): res.run(task="train", method=m, seed=seed) for m in METHODS for seed in seeds}
+    result = {key: res.result(run) for key, run in runs.items()}
+    curve = {key: res.frame(run, "evaluation.csv") for key, run in runs.items()}
+    files = res.files(list(runs.values()), "evaluation.csv")
+    first = result[METHODS[0], seeds[0]]
+    protocol = (f"{first['samples_per_score']}-sample IS ({first['protocol']}, "
+                f"{'proxy classifier' if first['proxy'] else 'TF-Inception'}); final score = mean over the last "
+                f"{M['final_fraction']:g} of {first['iterations']} iterations")
+
+    def trained(key) -> bool:
+        return result[key]["final_score"] - result[key]["is_start"] >= M["trained_gain"]
+
+    def ordering(better: str, worse: str, must_train: tuple[str, ...]) -> dict:
+        values, starts, notes = [], [], []
+        for seed in seeds:
+            a, b = result[better, seed], result[worse, seed]
+            untrained = [m for m in must_train if not trained((m, seed))]
+            values.append(float("nan") if untrained else a["final_score"] - b["final_score"])
+            starts.append(a["is_start"] - b["is_start"])
+            notes.append(f"seed {seed}: {a['final_score']:.3f} - {b['final_score']:.3f}"
+                         + (f" (NOT TRAINED: {', '.join(untrained)} gained < {M['trained_gain']:g} over step 0)"
+                            if untrained else ""))
+        return {"value": values, "start": starts, "file": files, "note": "; ".join(notes) + f"; {protocol}"}
+
+    out = {
+        "final_gp_adam_minus_dcgan": ordering("gp_adam", "dcgan", ("gp_adam", "dcgan")),
+        "final_dcgan_minus_gp_rmsprop": ordering("dcgan", "gp_rmsprop", ("dcgan",)),
+        "final_gp_rmsprop_minus_clip": ordering("gp_rmsprop", "clip", ("gp_rmsprop",)),
+    }
+
+    values, notes = [], []
+    for seed in seeds:
+        gp, clip = result["gp_rmsprop", seed], result["clip", seed]
+        T = gp["iterations"]
+        if not trained(("gp_rmsprop", seed)):
+            values.append(float("nan"))
+            notes.append(f"seed {seed}: GP-RMSProp NOT TRAINED (no level to reach)")
+            continue
+        level = gp["is_start"] + M["level_fraction"] * (gp["final_score"] - gp["is_start"])
+        t_gp, t_clip = (first_reaching(curve[m, seed], level, every) for m in ("gp_rmsprop", "clip"))
+        values.append((t_clip - t_gp) / T)
+        notes.append(f"seed {seed}: level {level:.3f}, GP-RMSProp at {t_gp}, clipping at {t_clip}"
+                     + (" (never: counted one interval past the end)" if t_clip > clip["iterations"] else "")
+                     + f" of {T}")
+    out["gp_earlier_than_clip"] = {"value": values, "file": files, "note": "; ".join(notes) + f"; {protocol}"}
+
+    ratios, notes = [], []
+    for seed in seeds:
+        dcgan = result["dcgan", seed]["seconds_per_iteration"]
+        for m in METHODS[:3]:
+            ratios.append(result[m, seed]["seconds_per_iteration"] / dcgan if dcgan > 0 else float("nan"))
+            notes.append(f"{m}_s{seed} {result[m, seed]['seconds_per_iteration'] * 1e3:.1f} ms")
+        notes.append(f"dcgan_s{seed} {dcgan * 1e3:.1f} ms")
+    clocks = sorted({r["clock"] for r in result.values()})
+    out["dcgan_time_ratio"] = {
+        "value": float(np.min(ratios)) if all(map(math.isfinite, ratios)) else float("nan"),
+        "file": res.files(list(runs.values())),
+        "note": f"training seconds per generator iteration ({'/'.join(clocks)} clock, evaluation excluded): "
+                + ", ".join(notes)}
+    return out

@@ -1,0 +1,44 @@
+# %% [markdown]
+# # WGAN Figure 8 (appendix E): the standard GAN's generator cost against generator iterations
+#
+# The same GAN runs as Figure 4 (pytorch/examples DCGAN procedure with the three network
+# pairs). Plotted, as in the paper, the generator cost $-\log D(G(z))$ (`errG` of the
+# non-saturating loss), logged once per generator iteration (light) and median-filtered with
+# the paper's width (dark). **Our addition:** the sample-quality score (FID; proxy features
+# below scale `paper`) at every evaluation on the right axis. The sample grids of these runs
+# are in Figure 4's notebook.
+
+# %% tags=["parameters"]
+scale = "small"
+results = "results"
+reports = "reports"
+
+# %%
+import pandas as pd
+
+from replication.experiments import Results
+from replication.experiments.wgan_curves import checkpoints, draw_curves, improved
+from replication.report import figure_path
+
+res = Results("wgan_curves", scale, results)
+settings = res.settings
+seed = settings["seeds"][0]
+titles = {"mlp_dcgan": "MLP generator, DCGAN discriminator", "dcgan_dcgan": "DCGAN generator, DCGAN discriminator",
+          "mlp_mlp": "MLP generator, MLP discriminator"}
+runs = {m: res.run(method="gan", model=m, seed=seed) for m in settings["models"]}
+panels = {titles[m] + ("" if improved(res, r) else " (quality did not improve)"): r for m, r in runs.items()}
+
+# %%
+fig = draw_curves(res, panels, "generator_loss", "generator cost $-\\log D(G(z))$")
+fig.suptitle(f"GAN generator cost vs generator iterations (scale {scale}, {settings['data']['dataset']})", fontsize=10, y=1.0)
+fig.savefig(figure_path(reports, scale, "wgan/fig8"), dpi=130, bbox_inches="tight")
+fig.savefig(figure_path(reports, scale, "wgan/fig8", ".pdf"), bbox_inches="tight")
+
+# %%
+table = pd.concat([checkpoints(res, run).assign(run=run, panel=title) for title, run in panels.items()])
+table[["run", "panel", "step", settings["quality"]["metric"], "estimate", "generator_cost"]].to_csv(
+    figure_path(reports, scale, "wgan/fig8", ".csv"), index=False)
+table
+
+# %%
+pd.DataFrame(res.measured()).T

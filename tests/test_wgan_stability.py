@@ -1,0 +1,192 @@
+"""WGAN Figures 5-7: the networks at the experiment's shapes, the pre-registered outcome rules,
+the claims' logic (the positive control gates the GAN's failures), one clear line on bad input,
+and a killed run that resumes bit-identically, its evaluation rows included."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from replication import config as cfg
+from replication.errors import ReplicationError
+from replication.experiments import execute_run
+from replication.experiments.wgan_stability import judge, networks, outcome
+from replication.nets import build, count_parameters
+
+PROXY = {"works_fid": 100.0, "gate_intra_fid": 100.0, "collapse_effective_classes": 5.0}
+INCEPTION = {"works_fid": 100.0, "gate_fid": 250.0}
+
+
+def test_paper_networks_match_the_published_counts_and_shapes():
+    s = cfg.resolve("wgan_stability", "paper")
+    nets = {g: networks(s, g, 3) for g in s["networks"]["generators"]}
+    assert count_parameters(nets["dcgan"]["generator"]) == 3_576_704
+    assert count_parameters(nets["nobn"]["generator"]) == 302_080  # Figure 6: constant 64 filters, no BN
+    assert count_parameters(nets["mlp"]["generator"]) == 6_880_768
+    assert count_parameters(nets["dcgan"]["critic"]) == 2_765_568  # the critic keeps batch norm
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in build(nets["nobn"]["generator"]).modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in build(nets["nobn"]["critic"]).modules())
+
+
+@pytest.mark.parametrize("scale", ["smoke", "small"])
+def test_networks_at_reduced_scales_make_32px_grey_images(scale):
+    s = cfg.resolve("wgan_stability", scale)
+    for generator in s["networks"]["generators"]:
+        pair = {role: build(spec) for role, spec in networks(s, generator, 1).items()}
+        fake = pair["generator"](torch.randn(4, s["nz"]))
+        assert fake.shape == (4, 1, 32, 32)
+        assert pair["critic"](fake).shape == (4, 1)
+
+
+@pytest.mark.parametrize("measures, limits, expected", [
+    ({"fid": 40.0, "intra_fid": 20.0, "effective_classes": 9.5}, PROXY, "works"),
+    ({"fid": 160.0, "intra_fid": 60.0, "effective_classes": 8.0}, PROXY, "poor"),
+    ({"fid": 400.0, "intra_fid": 10.0, "effective_classes": 3.0}, PROXY, "collapses"),   # sharp, few classes
+    ({"fid": 400.0, "intra_fid": 180.0, "effective_classes": 1.0}, PROXY, "fails"),      # blobs: not collapse
+    ({"fid": 90.0, "intra_fid": 101.0, "effective_classes": 9.0}, PROXY, "fails"),       # the gate comes first
+    ({"fid": 90.0, "intra_fid": float("nan"), "effective_classes": 9.0}, PROXY, "fails"),
+    ({"fid": 60.0}, INCEPTION, "works"),
+    ({"fid": 180.0}, INCEPTION, "poor"),
+    ({"fid": 260.0}, INCEPTION, "fails"),
+])
+def test_outcomes_follow_the_pre_registered_thresholds(measures, limits, expected):
+    assert outcome(measures, limits) == expected
+
+
+def _table(outcomes: dict, seeds=(0,)) -> pd.DataFrame:
+    rows = [{"run": f"{m}_{g}_s{s}", "method": m, "generator": g, "seed": s, "fid": 1.0, "intra_fid": 1.0,
+             "effective_classes": 9.0, "coverage": 1.0, "outcome": outcomes[(m, g)]}
+            for s in seeds for m in ("wgan", "gan") for g in ("dcgan", "nobn", "mlp")]
+    return pd.DataFrame(rows)
+
+
+PAPER_OUTCOMES = {("wgan", "dcgan"): "works", ("gan", "dcgan"): "works", ("wgan", "nobn"): "works",
+                  ("gan", "nobn"): "fails", ("wgan", "mlp"): "works", ("gan", "mlp"): "collapses"}
+CLAIM_KEYS = ["dcgan_both_work", "nobn_wgan_works_gan_fails", "mlp_wgan_works_gan_collapses", "no_wgan_collapse"]
+
+
+def _values(outcomes, limits=PROXY, seeds=(0,)):
+    out = judge(_table(outcomes, seeds), limits, "proxy measures", "files")
+    return [out[k]["value"] for k in CLAIM_KEYS]
+
+
+def test_the_papers_outcomes_give_every_claim():
+    assert _values(PAPER_OUTCOMES) == [True, True, True, True]
+    assert _values(PAPER_OUTCOMES, seeds=(0, 1)) == [True, True, True, True]
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({("gan", "nobn"): "works"}, [True, False, True, True]),           # the GAN did not fail
+    ({("gan", "mlp"): "fails"}, [True, True, False, True]),            # blobs are not collapse
+    ({("wgan", "mlp"): "collapses"}, [True, True, False, False]),      # a collapsed WGAN
+    ({("wgan", "nobn"): "poor"}, [True, False, True, True]),           # WGAN half: recognisable is not 'works'
+    ({("wgan", "nobn"): "fails"}, [True, False, True, True]),          # a failed WGAN run shows nothing about collapse
+    ({("gan", "dcgan"): "poor"}, [False, None, None, True]),           # a positive control fails: not evaluated
+    ({("wgan", "dcgan"): "fails"}, [False, None, None, True]),
+])
+def test_each_outcome_change_flips_its_claims(change, expected):
+    assert _values({**PAPER_OUTCOMES, **change}) == expected
+
+
+def test_collapse_is_not_judged_without_a_wgan_run_past_the_gate():
+    out = judge(_table({**PAPER_OUTCOMES, **{("wgan", g): "fails" for g in ("dcgan", "nobn", "mlp")}}), PROXY,
+                "proxy measures", "files")
+    assert out["no_wgan_collapse"]["value"] is None and "passes the quality gate" in out["no_wgan_collapse"]["reason"]
+
+
+def test_a_claim_must_hold_for_every_seed():
+    table = _table(PAPER_OUTCOMES, seeds=(0, 1))
+    table.loc[(table["run"] == "gan_mlp_s1"), "outcome"] = "poor"
+    out = judge(table, PROXY, "proxy measures", "files")
+    assert out["mlp_wgan_works_gan_collapses"]["value"] is False
+
+
+def test_without_class_labels_collapse_is_not_evaluated():
+    out = judge(_table(PAPER_OUTCOMES), INCEPTION, "Inception measures", "files")
+    assert out["dcgan_both_work"]["value"] is True and out["nobn_wgan_works_gan_fails"]["value"] is True
+    assert out["mlp_wgan_works_gan_collapses"]["value"] is None and out["no_wgan_collapse"]["value"] is None
+    assert "no class labels" in out["no_wgan_collapse"]["reason"]
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """Fashion-MNIST in a private data root and a smoke-size proxy classifier (built once)."""
+    import os
+
+    from replication.data import fetch
+
+    if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    root = tmp_path_factory.mktemp("data")
+    fetch("fashion-mnist", root)
+    results = tmp_path_factory.mktemp("proxy")
+    deltas = results / "proxy.yaml"
+    deltas.write_text(yaml.safe_dump({"metrics_calibration": {"proxy": {"n_train": 500, "n_test": 200}}}))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPLICATION_DATA", str(root))
+        execute_run("metrics_calibration", "proxy_fashion-mnist", "smoke", "cpu", 1, results, deltas)
+    return root, results / "smoke" / "metrics_calibration"
+
+
+@pytest.fixture()
+def fashion_root(prepared, monkeypatch):
+    monkeypatch.setenv("REPLICATION_DATA", str(prepared[0]))
+    return prepared[0]
+
+
+def _proxy(results, prepared):
+    """The proxy classifier where the experiment's upstream run puts it."""
+    import shutil
+
+    shutil.copytree(prepared[1], results / "smoke" / "metrics_calibration")
+
+
+def test_bad_inputs_are_one_line(fashion_root, prepared, tmp_path):
+    results = tmp_path / "results"
+    deltas = tmp_path / "bad.yaml"
+    deltas.write_text(yaml.safe_dump({"wgan_stability": {"quality": {"extractor": "clip"}}}))
+    with pytest.raises(ReplicationError, match="unknown extractor 'clip'") as err:
+        execute_run("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results, deltas)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ReplicationError, match="missing proxy classifier"):  # upstream not built
+        execute_run("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results)
+    deltas.write_text(yaml.safe_dump({"wgan_stability": {"networks": {"generators": {"mlp": {"arch": "mlp_gg"}}}}}))
+    _proxy(results, prepared)
+    with pytest.raises(ReplicationError, match="unknown network arch 'mlp_gg'"):
+        execute_run("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results, deltas)
+    assert not (results / "smoke" / "wgan_stability" / "gan_mlp_s0" / "result.json").exists()
+
+
+def test_a_killed_run_resumes_bit_identically(fashion_root, prepared, tmp_path):
+    """Train to the first checkpoint (a run stopped there), resume to the end, and compare with
+    an uninterrupted run: the same final weights and evaluation rows."""
+    from replication.io import load_torch
+
+    done = {}
+    for name, stops in (("whole", [None]), ("resumed", [3, None])):
+        results = tmp_path / name
+        _proxy(results, prepared)
+        for stop in stops:
+            deltas = tmp_path / f"{name}.yaml"
+            block = {"methods": {"gan": {"iterations": stop}}} if stop else {}
+            deltas.write_text(yaml.safe_dump({"wgan_stability": block} if block else {}))
+            execute_run("wgan_stability", "gan_nobn_s0", "smoke", "cpu", 1, results, deltas)
+        run = results / "smoke" / "wgan_stability" / "gan_nobn_s0"
+        done[name] = (load_torch(run / "final" / "generator.pt")["state_dict"], (run / "evaluation.csv").read_text())
+    (w1, e1), (w2, e2) = done["whole"], done["resumed"]
+    assert e1 == e2 and len(e1.splitlines()) == 4  # header + steps 0, 3, 6
+    assert all(torch.equal(w1[k], w2[k]) for k in w1)
+    assert not math.isnan(float(e1.splitlines()[-1].split(",")[1]))
+
+
+def test_images_reach_the_resolution_by_exact_zero_padding():
+    from replication.data import at_resolution
+
+    images = torch.randint(1, 256, (3, 1, 28, 28), dtype=torch.uint8)
+    padded = at_resolution(images, 32)
+    assert padded.shape == (3, 1, 32, 32) and torch.equal(padded[..., 2:30, 2:30], images)
+    assert int(padded.sum()) == int(images.sum()) and at_resolution(padded, 32) is padded
+    with pytest.raises(ReplicationError, match="larger than the resolution 16"):
+        at_resolution(images, 16)
