@@ -26,6 +26,7 @@ import torch
 
 from replication.data import at_resolution, load_images, to_symmetric_range
 from replication.data.batches import ImageSource, SamplerSource
+from replication.data.toy import gaussian_noise
 from replication.errors import ReplicationError
 from replication.experiments import Results, RunContext
 from replication.train import EvalData, Sources, merged
@@ -48,10 +49,6 @@ def network_spec(settings: dict, name: str, channels: int) -> dict:
     if spec["arch"].endswith("_g"):
         spec["nz"] = settings["nz"]
     return spec
-
-
-def gaussian_noise(nz: int):
-    return lambda n, g: torch.randn(n, nz, generator=g)
 
 
 def quality_reference(ctx: RunContext) -> tuple:

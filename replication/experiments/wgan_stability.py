@@ -27,6 +27,7 @@ import torch
 
 from replication.data import at_resolution, load_images, to_symmetric_range
 from replication.data.batches import ImageSource, SamplerSource
+from replication.data.toy import gaussian_noise
 from replication.errors import ReplicationError
 from replication.experiments import Results, RunContext
 from replication.metrics.proxy import calibrated_proxy_at, proxy_run
@@ -50,10 +51,6 @@ def networks(settings: dict, generator: str, channels: int) -> dict:
     shape = {"resolution": settings["data"]["resolution"], "channels": channels}
     return {"generator": {**settings["networks"]["generators"][generator], **shape, "nz": settings["nz"]},
             "critic": {**settings["networks"]["critic"], **shape}}
-
-
-def gaussian_noise(nz: int):
-    return lambda n, g: torch.randn(n, nz, generator=g)
 
 
 def quality_setup(ctx: RunContext) -> tuple:

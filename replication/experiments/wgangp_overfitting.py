@@ -30,7 +30,7 @@ from replication.data import ImageSet, load_images, to_symmetric_range, to_unit_
 from replication.data.batches import BatchSource, ImageSource, SamplerSource, TensorSource
 from replication.errors import ReplicationError
 from replication.experiments import Results, RunContext
-from replication.experiments.wgangp_toy import gaussian_noise
+from replication.data.toy import gaussian_noise
 from replication.io import write_frame
 from replication.train import EvalData, Sources, merged
 

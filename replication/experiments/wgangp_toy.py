@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from replication.data.batches import BatchSource, SamplerSource, TensorSource
-from replication.data.toy import TOY_2D, swiss_roll, twenty_five_gaussians_set
+from replication.data.toy import TOY_2D, gaussian_noise, swiss_roll, twenty_five_gaussians_set
 from replication.experiments import Results, RunContext
 from replication.io import write_frame
 from replication.metrics.transport import exact_w1, w1_potential
@@ -220,11 +220,6 @@ def deep_training(settings: dict, method: str, clip_value: float | None = None) 
             raise ValueError("a deep clipping run needs its clip_value (runs: deep_c{clip_value})")
         training = merged(training, {"lipschitz": {"clip_value": float(clip_value)}})
     return training
-
-
-def gaussian_noise(dim: int):
-    """z ~ N(0, I_dim) (gan_toy.py's generator input)."""
-    return lambda n, generator: torch.randn(n, dim, generator=generator)
 
 
 def deep_clip(training: dict) -> float | None:
