@@ -54,16 +54,12 @@ def network_spec(settings: dict, name: str, channels: int) -> dict:
 def quality_reference(ctx: RunContext) -> tuple:
     """The extractor (Inception at paper, else this scale's calibrated proxy) and the reference
     statistics of the held-out (or, for LSUN, random training) real images."""
-    from replication.metrics import calibrated_proxy_at, inception_extractor, reference_statistics
-    from replication.metrics.proxy import proxy_run
+    from replication.metrics import reference_statistics
+    from replication.metrics.proxy import extractor_of_kind, proxy_run
 
     q = ctx.settings["quality"]
-    if q["extractor"] == "inception":
-        extractor = inception_extractor()
-    elif q["extractor"] == "proxy":
-        extractor = calibrated_proxy_at(ctx.upstream(proxy_run(ctx.settings["data"]["dataset"])))
-    else:
-        raise ReplicationError(f"quality.extractor: unknown extractor {q['extractor']!r}; choose inception or proxy")
+    extractor = extractor_of_kind(q["extractor"], ctx.upstream(proxy_run(ctx.settings["data"]["dataset"])),
+                                  "quality.extractor")
     real = training_images(ctx.settings["data"], q["reference"]["split"])
     n = q["reference"]["images"]
     if n > len(real):
