@@ -120,63 +120,76 @@ def wgangp_cifar_d(width: int = 128, norm: str = "none", init: str = "tflib") ->
 
 # --- WGAN-GP gan_64x64.py (Figure 2's seven architectures) -----------------------------------
 
+def _start_size(resolution: int) -> int:
+    """Side of the 8w-channel map after the first layer: every gan_64x64.py network resamples four
+    times (4 -> 64 px); another resolution keeps the four resamplings (the depth) and starts at R/16."""
+    if resolution < 16 or resolution % 16:
+        raise ValueError(f"resolution {resolution} is not a multiple of 16 (the gan_64x64.py networks resample "
+                         "four times by 2)")
+    return resolution // 16
+
+
 @register("dcgan64_g", "dcgan")
 def dcgan64_g(nz: int = 128, width: int = 64, bn: bool = True, activation: str = "relu",
-              init: str = "tflib_std002") -> nn.Module:
+              init: str = "tflib_std002", resolution: int = 64, channels: int = 3) -> nn.Module:
     """gan_64x64.py DCGANGenerator: Linear -> 512x4x4, BN, 4 x 5x5 deconv, tanh; std-0.02 uniform (s9 item 1)."""
-    w, act = width, (lambda: _activation(activation))
-    layers = [nn.Linear(nz, 4 * 4 * 8 * w), Reshape(8 * w, 4, 4), _bn(bn, 8 * w), act(),
+    w, act, r = width, (lambda: _activation(activation)), _start_size(resolution)
+    layers = [nn.Linear(nz, r * r * 8 * w), Reshape(8 * w, r, r), _bn(bn, 8 * w), act(),
               deconv5(8 * w, 4 * w), _bn(bn, 4 * w), act(),
               deconv5(4 * w, 2 * w), _bn(bn, 2 * w), act(),
               deconv5(2 * w, w), _bn(bn, w), act(),
-              deconv5(w, 3), nn.Tanh()]
+              deconv5(w, channels), nn.Tanh()]
     return _generator(layers, nz, init)
 
 
 @register("dcgan64_d", "dcgan")
-def dcgan64_d(width: int = 64, norm: str = "layer", activation: str = "lrelu", init: str = "tflib_std002") -> nn.Module:
+def dcgan64_d(width: int = 64, norm: str = "layer", activation: str = "lrelu", init: str = "tflib_std002",
+              resolution: int = 64, channels: int = 3) -> nn.Module:
     """gan_64x64.py DCGANDiscriminator: 4 x 5x5 s2 conv, norm (layer for GP) from layer 2, LReLU -> Linear (s9)."""
-    w, act = width, (lambda: _activation(activation))
-    layers = [conv5s2(3, w), act(),
+    w, act, r = width, (lambda: _activation(activation)), _start_size(resolution)
+    layers = [conv5s2(channels, w), act(),
               conv5s2(w, 2 * w), norm2d(norm, 2 * w), act(),
               conv5s2(2 * w, 4 * w), norm2d(norm, 4 * w), act(),
               conv5s2(4 * w, 8 * w), norm2d(norm, 8 * w), act(),
-              nn.Flatten(), nn.Linear(4 * 4 * 8 * w, 1)]
+              nn.Flatten(), nn.Linear(r * r * 8 * w, 1)]
     return _critic(layers, init)
 
 
 @register("crippled_g", "dcgan")
-def crippled_g(nz: int = 128, width: int = 64, init: str = "tflib") -> nn.Module:
+def crippled_g(nz: int = 128, width: int = 64, init: str = "tflib", resolution: int = 64,
+               channels: int = 3) -> nn.Module:
     """gan_64x64.py WGANPaper_CrippledDCGANGenerator: no BN, constant 64 filters, tanh (s9 item 2)."""
-    w = width
-    layers: list[nn.Module] = [nn.Linear(nz, 4 * 4 * w), nn.ReLU(), Reshape(w, 4, 4)]
+    w, r = width, _start_size(resolution)
+    layers: list[nn.Module] = [nn.Linear(nz, r * r * w), nn.ReLU(), Reshape(w, r, r)]
     for _ in range(3):
         layers += [deconv5(w, w), nn.ReLU()]
-    layers += [deconv5(w, 3), nn.Tanh()]
+    layers += [deconv5(w, channels), nn.Tanh()]
     return _generator(layers, nz, init)
 
 
 @register("multiplicative_g", "dcgan")
-def multiplicative_g(nz: int = 128, width: int = 64, bn: bool = True, init: str = "tflib") -> nn.Module:
+def multiplicative_g(nz: int = 128, width: int = 64, bn: bool = True, init: str = "tflib", resolution: int = 64,
+                     channels: int = 3) -> nn.Module:
     """gan_64x64.py MultiplicativeDCGANGenerator: DCGAN G with 2x channels + sigmoid*tanh gates (s9 item 5)."""
-    w = width
-    layers = [nn.Linear(nz, 4 * 4 * 16 * w), Reshape(16 * w, 4, 4), _bn(bn, 16 * w), Gate(),
+    w, r = width, _start_size(resolution)
+    layers = [nn.Linear(nz, r * r * 16 * w), Reshape(16 * w, r, r), _bn(bn, 16 * w), Gate(),
               deconv5(8 * w, 8 * w), _bn(bn, 8 * w), Gate(),
               deconv5(4 * w, 4 * w), _bn(bn, 4 * w), Gate(),
               deconv5(2 * w, 2 * w), _bn(bn, 2 * w), Gate(),
-              deconv5(w, 3), nn.Tanh()]
+              deconv5(w, channels), nn.Tanh()]
     return _generator(layers, nz, init)
 
 
 @register("multiplicative_d", "dcgan")
-def multiplicative_d(width: int = 64, norm: str = "layer", init: str = "tflib") -> nn.Module:
+def multiplicative_d(width: int = 64, norm: str = "layer", init: str = "tflib", resolution: int = 64,
+                     channels: int = 3) -> nn.Module:
     """gan_64x64.py MultiplicativeDCGANDiscriminator: DCGAN D with gated nonlinearities (s9 item 5)."""
-    w = width
-    layers = [conv5s2(3, 2 * w), Gate(),
+    w, r = width, _start_size(resolution)
+    layers = [conv5s2(channels, 2 * w), Gate(),
               conv5s2(w, 4 * w), norm2d(norm, 4 * w), Gate(),
               conv5s2(2 * w, 8 * w), norm2d(norm, 8 * w), Gate(),
               conv5s2(4 * w, 16 * w), norm2d(norm, 16 * w), Gate(),
-              nn.Flatten(), nn.Linear(4 * 4 * 8 * w, 1)]
+              nn.Flatten(), nn.Linear(r * r * 8 * w, 1)]
     return _critic(layers, init)
 
 
@@ -238,26 +251,28 @@ def _stage(c: int, n: int, norm: str) -> list[nn.Module]:
 
 
 @register("resnet101_g", "dcgan")
-def resnet101_g(nz: int = 128, width: int = 64, bn: bool = True, init: str = "tflib") -> nn.Module:
+def resnet101_g(nz: int = 128, width: int = 64, bn: bool = True, init: str = "tflib", resolution: int = 64,
+                channels: int = 3) -> nn.Module:
     """gan_64x64.py ResnetGenerator: 33 bottleneck blocks (BN) 4->64 px, 1x1 conv, tanh(x/5) (s9 item 7)."""
-    w, norm = width, ("batch" if bn else "none")
-    layers: list[nn.Module] = [nn.Linear(nz, 4 * 4 * 8 * w), Reshape(8 * w, 4, 4)]
+    w, norm, r = width, ("batch" if bn else "none"), _start_size(resolution)
+    layers: list[nn.Module] = [nn.Linear(nz, r * r * 8 * w), Reshape(8 * w, r, r)]
     for cin, cout in ((8 * w, 4 * w), (4 * w, 2 * w), (2 * w, w), (w, w // 2)):
         layers += _stage(cin, 6, norm) + [BottleneckBlock(cin, cout, "up", norm)]
     layers += _stage(w // 2, 5, norm)
-    layers += [mark(nn.Conv2d(w // 2, 3, 1), he=False), _Scale(0.2, tanh=True)]
+    layers += [mark(nn.Conv2d(w // 2, channels, 1), he=False), _Scale(0.2, tanh=True)]
     return _generator(layers, nz, init)
 
 
 @register("resnet101_d", "dcgan")
-def resnet101_d(width: int = 64, norm: str = "layer", init: str = "tflib") -> nn.Module:
+def resnet101_d(width: int = 64, norm: str = "layer", init: str = "tflib", resolution: int = 64,
+                channels: int = 3) -> nn.Module:
     """gan_64x64.py ResnetDiscriminator: 1x1 conv, 33 bottleneck blocks 64->4 px, Linear, output/5 (s9 item 7)."""
-    w = width
-    layers: list[nn.Module] = [mark(nn.Conv2d(3, w // 2, 1), he=False)]
+    w, r = width, _start_size(resolution)
+    layers: list[nn.Module] = [mark(nn.Conv2d(channels, w // 2, 1), he=False)]
     layers += _stage(w // 2, 5, norm)
     for cin, cout in ((w // 2, w), (w, 2 * w), (2 * w, 4 * w), (4 * w, 8 * w)):
         layers += [BottleneckBlock(cin, cout, "down", norm)] + _stage(cout, 6, norm)
-    layers += [nn.Flatten(), nn.Linear(4 * 4 * 8 * w, 1), _Scale(0.2, tanh=False)]
+    layers += [nn.Flatten(), nn.Linear(r * r * 8 * w, 1), _Scale(0.2, tanh=False)]
     return _critic(layers, init)
 
 

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from replication.errors import ReplicationError
 from replication.io import load_torch, save_torch
 from replication.runtime import rng_state, set_rng_state
 from replication.train.convergence import Plateau
@@ -128,7 +129,11 @@ class Trainer:
                 self.evaluator.truncate(-1)
             return False
         state = load_torch(self.checkpoint_path)
-        self.step_fn.load_state_dict(state["train"])
+        try:
+            self.step_fn.load_state_dict(state["train"])
+        except RuntimeError as err:  # a checkpoint of other networks (a changed width or architecture)
+            raise ReplicationError(f"{self.checkpoint_path}: the checkpoint does not fit this run's networks "
+                                   f"({str(err).splitlines()[0].strip()}); delete it to start the run over") from None
         set_rng_state(state["rng"])
         if self.stop is not None:
             self.stop.load_state_dict(state["stop"])
