@@ -97,19 +97,25 @@ def train(ctx: RunContext, method: str, generator: str, seed: int) -> dict:
     s = ctx.settings
     if method not in s["methods"]:
         raise ReplicationError(f"unknown method {method!r}; methods: {', '.join(s['methods'])}")
-    training = s["methods"][method]
     real, _ = images(s["data"])
-    B = training["batch_size"]
+    summary = train_pair(ctx, s["methods"][method], networks(s, generator, real.shape[1]), real)
+    return {"method": method, "generator": generator, "seed": seed, **summary}
+
+
+def train_pair(ctx: RunContext, training: dict, network_specs: dict, real) -> dict:
+    """One GAN/WGAN training of a generator/critic pair on real uint8 images, with the quality
+    probe at every evaluation; final networks and logs into the run folder (also the cells of
+    wgangp_lsun_architectures)."""
+    s, B = ctx.settings, training["batch_size"]
     sources = Sources(real=ImageSource(real, B, ctx.seed_for("data/real"), ctx.device),
                       noise=SamplerSource(gaussian_noise(s["nz"]), B, ctx.device, ctx.seed_for("data/noise")))
     extractor, reference = quality_setup(ctx)
-    t = ctx.trainer(training, networks(s, generator, real.shape[1]), sources,
-                    eval_data=EvalData(noise=gaussian_noise(s["nz"])),
+    t = ctx.trainer(training, network_specs, sources, eval_data=EvalData(noise=gaussian_noise(s["nz"])),
                     probes={"quality": probe(extractor, reference, s["quality"])})
     t.fit()
     t.write_outputs(ctx.out_dir)
-    return {"method": method, "generator": generator, "seed": seed, "iterations": t.step,
-            "extractor": extractor.name, "proxy": extractor.proxy, "reference": reference["name"]}
+    return {"iterations": t.step, "extractor": extractor.name, "proxy": extractor.proxy,
+            "reference": reference["name"]}
 
 
 TASKS = {"train": train}
@@ -255,6 +261,39 @@ def figure(res: Results, generator: str, reports: str):
     fig.tight_layout()
     for suffix in (".png", ".pdf"):
         fig.savefig(figure_path(reports, res.scale, FIGURES[generator], suffix), dpi=130)
+    return fig
+
+
+def outcome_table(res: Results, generator: str, reports: str) -> pd.DataFrame:
+    """The generator's runs with their outcomes and measures, saved as the artifact's CSV."""
+    from replication.report import figure_path
+
+    table = outcomes(res)
+    table = table[table["generator"] == generator].drop(columns=["step"], errors="ignore")
+    table.to_csv(figure_path(reports, res.scale, FIGURES[generator], ".csv"), index=False)
+    return table
+
+
+def curves_figure(res: Results, generator: str, reports: str):
+    """FID (and with the proxy, intra-class FID and effective classes) at every evaluation of the
+    generator's runs, saved beside the artifact (part ``curves``)."""
+    import matplotlib.pyplot as plt
+
+    from replication.report import figure_path
+
+    curves = quality_curves(res, generator)
+    columns = [c for c in ("fid", "intra_fid", "effective_classes") if c in curves]
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.2), squeeze=False)
+    for ax, column in zip(axes[0], columns):
+        for run, frame in curves.groupby("run"):
+            ax.plot(frame["step"], frame[column], marker="o", ms=3, label=run)
+        ax.set(xlabel="generator iterations", ylabel=column,
+               yscale="log" if column != "effective_classes" else "linear")
+        ax.legend(fontsize=7)
+    features = "proxy" if "intra_fid" in curves else "Inception"
+    fig.suptitle(f"Measures during training ({features} features, scale {res.scale})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(figure_path(reports, res.scale, FIGURES[generator], part="curves"), dpi=130)
     return fig
 
 

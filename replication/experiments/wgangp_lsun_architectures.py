@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from replication.data.batches import ImageSource, SamplerSource
-from replication.data.toy import gaussian_noise
 from replication.errors import ReplicationError
 from replication.experiments import Results, RunContext
-from replication.experiments.wgan_stability import final_grid, images, outcome, probe, quality_setup, thresholds
-from replication.train import EvalData, Sources
+from replication.experiments.wgan_stability import final_grid, images, outcome, thresholds, train_pair
 from replication.train.spec import merged
 
 BASELINE = "dcgan"       # the architecture row every method must train (the positive control)
@@ -54,16 +51,7 @@ def train(ctx: RunContext, method: str, architecture: str, seed: int) -> dict:
     s = ctx.settings
     real, _ = images(s["data"])
     training, networks = run_setup(s, method, architecture, real.shape[1])
-    B = training["batch_size"]
-    sources = Sources(real=ImageSource(real, B, ctx.seed_for("data/real"), ctx.device),
-                      noise=SamplerSource(gaussian_noise(s["nz"]), B, ctx.device, ctx.seed_for("data/noise")))
-    extractor, reference = quality_setup(ctx)
-    t = ctx.trainer(training, networks, sources, eval_data=EvalData(noise=gaussian_noise(s["nz"])),
-                    probes={"quality": probe(extractor, reference, s["quality"])})
-    t.fit()
-    t.write_outputs(ctx.out_dir)
-    return {"method": method, "architecture": architecture, "seed": seed, "iterations": t.step,
-            "extractor": extractor.name, "proxy": extractor.proxy, "reference": reference["name"]}
+    return {"method": method, "architecture": architecture, "seed": seed, **train_pair(ctx, training, networks, real)}
 
 
 TASKS = {"train": train}

@@ -49,7 +49,24 @@ def split_labels(batch) -> tuple[Tensor, Tensor | None]:
     return batch if isinstance(batch, tuple) else (batch, None)
 
 
-class AdversarialStep:
+class CheckpointedStep:
+    """The checkpoint of a step: its networks, optimizers and batch sources (``self.networks``,
+    ``self.optimizers``, ``self.sources``); a step with more state extends both methods."""
+
+    def state_dict(self) -> dict:
+        return {"networks": {k: m.state_dict() for k, m in self.networks.items()},
+                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                "sources": self.sources.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, m in self.networks.items():
+            m.load_state_dict(state["networks"][k])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        self.sources.load_state_dict(state["sources"])
+
+
+class AdversarialStep(CheckpointedStep):
     """Critic steps then a generator step; every tensor stays on the networks' device."""
 
     columns = ["critic_loss", "divergence", "gradient_penalty", "classifier_loss", "generator_loss", "critic_steps",
@@ -193,16 +210,3 @@ class AdversarialStep:
             out = self.critic_step()
         gen_loss = self.generator_step() if "generator" in self.optimizers else self.zero
         return {**out, "generator_loss": gen_loss, "critic_steps": n_steps, "lr_factor": factor}
-
-    # -- checkpoints ---------------------------------------------------------------------------
-    def state_dict(self) -> dict:
-        return {"networks": {k: m.state_dict() for k, m in self.networks.items()},
-                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                "sources": self.sources.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        for k, m in self.networks.items():
-            m.load_state_dict(state["networks"][k])
-        for k, o in self.optimizers.items():
-            o.load_state_dict(state["optimizers"][k])
-        self.sources.load_state_dict(state["sources"])

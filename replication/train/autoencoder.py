@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from replication import objectives
 from replication.errors import ReplicationError
-from replication.train.adversarial import Sources
+from replication.train.adversarial import CheckpointedStep, Sources
 from replication.train.optim import build_optimizer
 from replication.train.spec import TrainingSpec
 
@@ -44,7 +44,7 @@ def decoded_images(decoder: nn.Module, z: Tensor, logits: bool, data_range: tupl
     return torch.sigmoid(out) * (hi - lo) + lo
 
 
-class AutoEncoderStep:
+class AutoEncoderStep(CheckpointedStep):
     """One auto-encoder iteration (plus an adversary step for WAE-GAN); tensors stay on the device."""
 
     columns = ["loss", "reconstruction", "penalty", "adversary_loss", "pretrain_loss", "pretrain_steps", "lr_factor"]
@@ -197,14 +197,8 @@ class AutoEncoderStep:
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"networks": {k: m.state_dict() for k, m in self.networks.items()},
-                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                "sources": self.sources.state_dict(), "pretrained": self.pretrained}
+        return {**super().state_dict(), "pretrained": self.pretrained}
 
     def load_state_dict(self, state: dict) -> None:
-        for k, m in self.networks.items():
-            m.load_state_dict(state["networks"][k])
-        for k, o in self.optimizers.items():
-            o.load_state_dict(state["optimizers"][k])
-        self.sources.load_state_dict(state["sources"])
+        super().load_state_dict(state)
         self.pretrained = state["pretrained"]

@@ -20,36 +20,20 @@ results = "results"
 reports = "reports"
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from replication.experiments import Results
-from replication.experiments.wgan_stability import figure, outcomes, quality_curves
-from replication.report import figure_path
+from replication.experiments.wgan_stability import curves_figure, figure, outcome_table
 
 res = Results("wgan_stability", scale, results)
 generator = "nobn"
 figure(res, generator, reports);
 
 # %%
-table = outcomes(res)
-table = table[table["generator"] == generator].drop(columns=["step"], errors="ignore")
-table.to_csv(figure_path(reports, scale, "wgan/fig6", ".csv"), index=False)
-table
+outcome_table(res, generator, reports)
 
 # %%
-curves = quality_curves(res, generator)
-columns = [c for c in ("fid", "intra_fid", "effective_classes") if c in curves]
-fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.2), squeeze=False)
-for ax, column in zip(axes[0], columns):
-    for run, frame in curves.groupby("run"):
-        ax.plot(frame["step"], frame[column], marker="o", ms=3, label=run)
-    ax.set(xlabel="generator iterations", ylabel=column, yscale="log" if column != "effective_classes" else "linear")
-    ax.legend(fontsize=7)
-fig.suptitle(f"Measures during training ({'proxy' if table['proxy'].iloc[0] else 'Inception'} features, scale {scale})",
-             fontsize=10)
-fig.tight_layout()
-fig.savefig(figure_path(reports, scale, "wgan/fig6", part="curves"), dpi=130)
+curves_figure(res, generator, reports);
 
 # %%
 pd.DataFrame(res.measured()).T
