@@ -157,3 +157,12 @@ def test_bad_quality_settings_are_one_line(tmp_path):
     assert math.isnan(wc.spearman([1, 2, 3], [5, 5, 5]))  # a constant score ranks nothing
     with pytest.raises(ReplicationError, match="unknown network 'resnet_g'"):
         wc.network_spec(settings, "resnet_g", 1)
+
+
+def test_relative_range_of_degenerate_curves():
+    # a critic whose output went constant logs -Loss_D = 0 at every step: perfectly flat, not undefined
+    assert wc.relative_range_of([0.0] * 50) == 0.0
+    assert wc.relative_range_of([3.0] * 50) == 0.0
+    assert wc.relative_range_of([-0.1, 0.0, 0.0, 0.2]) == math.inf   # moving around a zero median
+    assert wc.relative_range_of([1.0, 2.0, 3.0]) == pytest.approx(1.0)
+    assert math.isnan(wc.relative_range_of([]))

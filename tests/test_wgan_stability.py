@@ -12,6 +12,7 @@ import yaml
 from replication import config as cfg
 from replication.errors import ReplicationError
 from replication.experiments import execute_run
+from replication.experiments import wgan_stability as ws
 from replication.experiments.wgan_stability import judge, networks, outcome
 from replication.nets import build, count_parameters
 
@@ -190,3 +191,32 @@ def test_images_reach_the_resolution_by_exact_zero_padding():
     assert int(padded.sum()) == int(images.sum()) and at_resolution(padded, 32) is padded
     with pytest.raises(ReplicationError, match="larger than the resolution 16"):
         at_resolution(images, 16)
+
+
+def test_the_evaluation_job_measures_the_final_checkpoint_alone(fashion_root, prepared, tmp_path):
+    """The claims read ``final_metrics.json``: the evaluation job reruns from the final networks
+    (no training state) and gives the same measures twice."""
+    import json
+    import shutil
+
+    from replication.experiments import execute_evaluation
+
+    results = tmp_path / "results"
+    _proxy(results, prepared)
+    execute_run("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results)
+    shutil.rmtree(results / ".state")  # a pulled checkpoint: no resumable state
+    first = json.loads(execute_evaluation("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results).read_text())
+    second = json.loads(execute_evaluation("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results).read_text())
+    assert first["metrics"] == second["metrics"]
+    measures = first["metrics"]
+    assert {"fid", "intra_fid", "effective_classes", "coverage"} <= set(measures) and measures["proxy"]
+    assert measures["samples"] == cfg.resolve("wgan_stability", "smoke")["quality"]["samples"]
+    assert ws.outcome(measures, ws.thresholds(cfg.resolve("wgan_stability", "smoke"), True)) in {"works", "poor", "collapses", "fails"}
+
+
+@pytest.mark.parametrize("experiment, drop_last", [("wgan_stability", False), ("wgangp_lsun_architectures", True)])
+def test_real_batches_follow_the_codes_epoch_ends(experiment, drop_last):
+    """WGAN main.py's DataLoader passes an epoch's smaller last batch; the gradient penalty needs
+    real and fake batches of one size (tflib yields full batches only): at every scale."""
+    for scale in cfg.SCALES:
+        assert cfg.resolve(experiment, scale)["data"]["drop_last"] is drop_last

@@ -165,9 +165,20 @@ def chosen_failing_run(res: Results, seed: int) -> str | None:
 def relative_range(res: Results, run: str) -> float:
     """(max - min) / |median| of the filtered estimate from ``curves.flat_from`` of training on."""
     log = curves(res, run)
-    late = log.loc[log["step"] >= res.settings["curves"]["flat_from"] * len(log), "estimate_smoothed"]
-    middle = float(np.median(late)) if len(late) else float("nan")
-    return float((late.max() - late.min()) / abs(middle)) if len(late) and middle != 0 else float("nan")
+    return relative_range_of(log.loc[log["step"] >= res.settings["curves"]["flat_from"] * len(log), "estimate_smoothed"])
+
+
+def relative_range_of(values) -> float:
+    """(max - min) / |median|; a constant curve is flat (0) whatever its level, a moving curve
+    around a zero median infinitely far from flat (a critic whose output went constant gives
+    -Loss_D = 0 at every step), no values NaN."""
+    values = np.asarray(values, dtype=float)
+    if not len(values):
+        return float("nan")
+    spread, middle = float(values.max() - values.min()), abs(float(np.median(values)))
+    if spread == 0:
+        return 0.0
+    return spread / middle if middle else float("inf")
 
 
 def improved(res: Results, run: str) -> bool:

@@ -11,7 +11,8 @@ batch). With the labelled proxy classifier (smoke, small) the probe measures FID
 coverage, class-histogram entropy, effective classes and intra-class FID
 (``replication.metrics.class_measures``); with Inception (paper, LSUN has no labels) FID only.
 
-``outcome`` turns the measures at a run's last iteration into works / poor / collapses / fails
+``EVALUATE`` (the generic evaluation job, from the final checkpoint alone) measures the final
+generator on its own samples. ``outcome`` turns those measures into works / poor / collapses / fails
 by the pre-registered thresholds of ``outcome`` in the settings; ``judge`` turns the runs'
 outcomes into the claims (a method's failure with another generator counts only beside its
 own positive control, the DCGAN generator). The notebooks (wgan_fig5, wgan_fig6, wgan_fig7)
@@ -32,7 +33,7 @@ from replication.errors import ReplicationError
 from replication.experiments import Results, RunContext
 from replication.metrics.proxy import calibrated_proxy_at, proxy_run
 from replication.train import EvalData, Sources
-from replication.train.evaluation import class_quality_probe, quality_probe
+from replication.train.evaluation import draw_samples
 
 FIGURES = {"dcgan": "wgan/fig5", "nobn": "wgan/fig6", "mlp": "wgan/fig7"}
 
@@ -81,13 +82,34 @@ def quality_setup(ctx: RunContext) -> tuple:
                                       rule=q["uint8_rule"])
 
 
-def probe(extractor, reference: dict, quality: dict):
-    """The quality probe: class measures with a labelled reference, else FID."""
-    n, B, rule = quality["samples"], quality["batch_size"], quality["uint8_rule"]
+def quality_measures(samples: torch.Tensor, extractor, reference: dict, quality: dict) -> dict[str, float]:
+    """Class measures (FID, coverage, entropy, effective classes, intra-class FID) of generated
+    images with a labelled reference, else FID alone."""
+    from replication.metrics import class_measures, evaluate_samples
+
+    B, rule = quality["batch_size"], quality["uint8_rule"]
     if "classes" in reference:
-        return class_quality_probe(extractor, reference, n=n, rule=rule, batch_size=B,
-                                   min_class_samples=quality["min_class_samples"])
-    return quality_probe(extractor, reference, metrics=("fid",), n=n, rule=rule, batch_size=B)
+        return class_measures(samples, extractor, reference, rule=rule, batch_size=B,
+                              min_class_samples=quality["min_class_samples"])
+    records = evaluate_samples(samples, extractor, metrics=("fid",), reference=reference, rule=rule, batch_size=B)
+    return {r["metric"].lower(): float(r["value"]) for r in records}
+
+
+def probe(extractor, reference: dict, quality: dict):
+    """The quality probe during training: ``quality_measures`` of ``quality.samples`` fresh samples."""
+    return lambda ev: quality_measures(ev.fake_samples(quality["samples"], quality["batch_size"]), extractor,
+                                       reference, quality)
+
+
+def EVALUATE(ctx: RunContext, networks: dict) -> dict:
+    """The outcome's measures from the final generator alone (rerunnable from pulled checkpoints):
+    ``quality_measures`` of ``quality.samples`` samples from a seeded noise stream of its own."""
+    s, q = ctx.settings, ctx.settings["quality"]
+    extractor, reference = quality_setup(ctx)
+    samples = draw_samples(networks["generator"], gaussian_noise(s["nz"]), q["samples"], q["batch_size"],
+                           ctx.seed_for("evaluate/samples"), ctx.device)
+    return {**quality_measures(samples, extractor, reference, q), "samples": len(samples),
+            "reference": reference["name"], "proxy": extractor.proxy}
 
 
 # -- the task and the final evaluation ---------------------------------------------------------
@@ -105,9 +127,10 @@ def train(ctx: RunContext, method: str, generator: str, seed: int) -> dict:
 def train_pair(ctx: RunContext, training: dict, network_specs: dict, real) -> dict:
     """One GAN/WGAN training of a generator/critic pair on real uint8 images, with the quality
     probe at every evaluation; final networks and logs into the run folder (also the cells of
-    wgangp_lsun_architectures)."""
+    wgangp_lsun_architectures). ``data.drop_last``: whether an epoch's smaller last batch is
+    dropped (the gradient penalty mixes real and fake batches, so it needs full ones)."""
     s, B = ctx.settings, training["batch_size"]
-    sources = Sources(real=ImageSource(real, B, ctx.seed_for("data/real"), ctx.device),
+    sources = Sources(real=ImageSource(real, B, ctx.seed_for("data/real"), ctx.device, drop_last=s["data"]["drop_last"]),
                       noise=SamplerSource(gaussian_noise(s["nz"]), B, ctx.device, ctx.seed_for("data/noise")))
     extractor, reference = quality_setup(ctx)
     t = ctx.trainer(training, network_specs, sources, eval_data=EvalData(noise=gaussian_noise(s["nz"])),
@@ -141,13 +164,15 @@ def outcome(metrics: dict, limits: dict) -> str:
     return "works" if metrics["fid"] <= limits["works_fid"] else "poor"
 
 
-def outcomes(res: Results) -> pd.DataFrame:
-    """One row per run: method, generator, seed, the final measures and the outcome."""
+def outcomes(res: Results, factor: str = "generator") -> pd.DataFrame:
+    """One row per run: method, ``factor`` (the generator here, the architecture in
+    wgangp_lsun_architectures), seed, the final checkpoint's measures (the evaluation job's) and
+    the outcome."""
     rows = []
     for run in res.runs():
         p, result = res.params(run), res.result(run)
-        final = res.frame(run, "evaluation.csv").iloc[-1].to_dict()  # the evaluation at the last iteration
-        rows.append({"run": run, "method": p["method"], "generator": p["generator"], "seed": p["seed"],
+        final = res.json(run, "final_metrics.json")["metrics"]
+        rows.append({"run": run, "method": p["method"], factor: p[factor], "seed": p["seed"],
                      "proxy": result["proxy"], **final,
                      "outcome": outcome(final, thresholds(res.settings, result["proxy"]))})
     return pd.DataFrame(rows)
@@ -164,9 +189,9 @@ def _describe(row) -> str:
 def summarize(res: Results) -> dict:
     table = outcomes(res)
     proxy = bool(table["proxy"].iloc[0])
-    header = (f"{'proxy' if proxy else 'Inception'} measures at the last iteration, "
+    header = (f"{'proxy' if proxy else 'Inception'} measures of the final checkpoint (evaluation job), "
               f"{res.settings['quality']['samples']} samples")
-    return judge(table, thresholds(res.settings, proxy), header, res.files(res.runs(), "evaluation.csv"))
+    return judge(table, thresholds(res.settings, proxy), header, res.files(res.runs(), "final_metrics.json"))
 
 
 def judge(table: pd.DataFrame, limits: dict, header: str, files: str) -> dict:

@@ -36,7 +36,7 @@ from replication.experiments import Results, RunContext, stable_seed
 from replication.metrics.fidelity import PROTOCOLS
 from replication.metrics.proxy import extractor_of_kind, proxy_run
 from replication.train import EvalData, Sources, merged
-from replication.train.evaluation import generate_from, quality_probe
+from replication.train.evaluation import draw_samples, generate_from, quality_probe
 
 MODELS = ("unconditional", "conditional")  # Table 3's two columns: unsupervised, supervised
 LABELS = {"unconditional": "Unsupervised", "conditional": "Supervised (AC-GAN)"}
@@ -102,15 +102,6 @@ def reference_of(ctx: RunContext, extractor, keep_features: bool) -> dict:
     name = f"{s['data']['dataset']}/{R['split']} ({len(images)} images)"
     return reference_statistics(images, extractor, name, keep_features=keep_features,
                                 batch_size=s["evaluation"]["batch_size"])
-
-
-def draw_samples(generator: nn.Module, noise, n: int, batch_size: int, seed: int, device: torch.device) -> torch.Tensor:
-    """``n`` samples on the CPU, ``batch_size`` at a time (G's batch norm with the statistics of
-    each batch, as the code's Generator(100) calls), from a seeded stream."""
-    rng = torch.Generator().manual_seed(seed)
-    generator.train()
-    return torch.cat([generate_from(generator, noise(min(batch_size, n - i), rng), device).float().cpu()
-                      for i in range(0, n, batch_size)])
 
 
 # -- the task ----------------------------------------------------------------------------------------

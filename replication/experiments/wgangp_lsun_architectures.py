@@ -9,7 +9,8 @@ method's: layer norm under WGAN-GP, batch norm otherwise), evaluating at its cad
 at the end with wgan_stability's quality probe (proxy FID and class measures below paper, Inception
 FID at paper) and a sample grid of one fixed noise batch.
 
-``summarize`` turns each cell's last evaluation into works / poor / collapses / fails by
+``EVALUATE`` (wgan_stability's evaluation job) measures each cell's final checkpoint alone, and
+``summarize`` turns those measures into works / poor / collapses / fails by
 wgan_stability's pre-registered rule and thresholds, and ``judge`` turns the cells into the claims:
 the baseline DCGAN row is every method's positive control; WGAN-GP works in every row; every
 other method (with a working baseline) fails or collapses in at least one row. The notebook
@@ -23,7 +24,7 @@ import pandas as pd
 
 from replication.errors import ReplicationError
 from replication.experiments import Results, RunContext
-from replication.experiments.wgan_stability import final_grid, images, outcome, thresholds, train_pair
+from replication.experiments.wgan_stability import EVALUATE, final_grid, images, outcomes, train_pair  # noqa: F401 (EVALUATE: the evaluation job)
 from replication.train.spec import merged
 
 BASELINE = "dcgan"       # the architecture row every method must train (the positive control)
@@ -61,15 +62,8 @@ TASKS = {"train": train}
 
 
 def cells(res: Results) -> pd.DataFrame:
-    """One row per run: method, architecture, seed, the measures at its last iteration, outcome."""
-    rows = []
-    for run in res.runs():
-        p, result = res.params(run), res.result(run)
-        final = res.frame(run, "evaluation.csv").iloc[-1].to_dict()
-        rows.append({"run": run, "method": p["method"], "architecture": p["architecture"], "seed": p["seed"],
-                     "proxy": result["proxy"], **final,
-                     "outcome": outcome(final, thresholds(res.settings, result["proxy"]))})
-    return pd.DataFrame(rows)
+    """One row per run: method, architecture, seed, the final checkpoint's measures, outcome."""
+    return outcomes(res, "architecture")
 
 
 def score_table(table: pd.DataFrame, column: str = "fid") -> pd.DataFrame:
@@ -89,9 +83,9 @@ def _describe(row) -> str:
 def summarize(res: Results) -> dict:
     table = cells(res)
     proxy = bool(table["proxy"].iloc[0])
-    header = (f"{'proxy' if proxy else 'Inception'} measures at the last iteration, "
+    header = (f"{'proxy' if proxy else 'Inception'} measures of the final checkpoint (evaluation job), "
               f"{res.settings['quality']['samples']} samples")
-    return judge(table, header, res.files(res.runs(), "evaluation.csv"))
+    return judge(table, header, res.files(res.runs(), "final_metrics.json"))
 
 
 def judge(table: pd.DataFrame, header: str, files: str) -> dict:

@@ -50,6 +50,16 @@ def generate_from(generator: nn.Module, noise: Tensor | tuple[Tensor, Tensor], d
         return generator(noise.to(device))
 
 
+def draw_samples(generator: nn.Module, noise, n: int, batch_size: int, seed: int, device: torch.device) -> Tensor:
+    """``n`` samples on the CPU from a final generator, ``batch_size`` at a time (its batch norm
+    with the statistics of each batch, as the papers' code samples), from a seeded noise stream:
+    the evaluation jobs' counterpart of ``EvalContext.fake_samples``."""
+    rng = torch.Generator().manual_seed(seed)
+    generator.train()
+    return torch.cat([generate_from(generator, noise(min(batch_size, n - i), rng), device).float().cpu()
+                      for i in range(0, n, batch_size)])
+
+
 @dataclass
 class EvalContext:
     step: int
@@ -164,21 +174,6 @@ def quality_probe(extractor, reference: dict | None, metrics=("fid",), n: int = 
     return probe
 
 
-def class_quality_probe(extractor, reference: dict, n: int = 1000, rule: str = "round", value_range=(-1.0, 1.0),
-                        batch_size: int = 100, min_class_samples: int = 50) -> Callable[[EvalContext], dict]:
-    """FID, class coverage, class-histogram entropy, effective classes and intra-class FID of
-    ``n`` fresh samples under a labelled classifier (``replication.metrics.class_measures``;
-    ``reference`` from ``class_reference``): quality and mode collapse from one feature pass."""
-
-    def probe(ev: EvalContext) -> dict[str, float]:
-        from replication.metrics import class_measures
-
-        return class_measures(ev.fake_samples(n, batch_size), extractor, reference, rule=rule,
-                              value_range=value_range, batch_size=batch_size, min_class_samples=min_class_samples)
-
-    return probe
-
-
 # -- isolation ----------------------------------------------------------------------------------
 
 @contextlib.contextmanager
@@ -206,7 +201,7 @@ class Evaluator:
     """Runs the declared probes at the declared cadence and keeps their rows (checkpointed)."""
 
     def __init__(self, spec: EvaluationSpec, probes: dict[str, Callable], data: EvalData, seed: int,
-                 device: torch.device, out_dir: Path, log_path: Path):
+                 device: torch.device, out_dir: Path, log_path: Path, live=None):
         unknown = [p for p in spec.probes if p not in probes]
         if unknown:
             raise ReplicationError(f"evaluation.probes: unknown probe {', '.join(map(repr, unknown))}; "
@@ -214,6 +209,7 @@ class Evaluator:
         self.spec, self.data, self.seed, self.device = spec, data, seed, device
         self.probes = {name: probes[name] for name in spec.probes}
         self.out_dir, self.log_path = Path(out_dir), Path(log_path)
+        self.live = live  # LiveCurves (replication.train.metric_log), or None
         self.fixed_noise = data.noise(spec.grid, torch.Generator().manual_seed(seed)) if data.noise else None
         self.pending: list[dict] = []
 
@@ -248,10 +244,14 @@ class Evaluator:
                 writer.writeheader()
             for row in self.pending:
                 writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+        if self.live is not None:
+            self.live.write(self.pending)
         self.pending = []
 
     def truncate(self, last_step: int) -> None:
         self.pending = []
+        if self.live is not None:
+            self.live.truncate(last_step)
         if self.log_path.exists():
             lines = self.log_path.read_text().splitlines(keepends=True)
             kept = lines[:1] + [line for line in lines[1:] if int(line.split(",", 1)[0]) <= last_step]
