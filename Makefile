@@ -27,6 +27,7 @@ system-deps:
 
 smoke: env system-deps
 	$(BIN)/snakemake --cores $(CORES) reports/all --config scale=smoke
+	$(BIN)/snakemake --report reports/report.html --config scale=smoke
 
 small: env system-deps
 	$(BIN)/snakemake --cores $(CORES) reports/all --config scale=small

@@ -12,6 +12,10 @@ min_version("9.0")
 configfile: "workflow/config/config.yaml"
 
 
+# One browsable report of the study: snakemake --report reports/report.html --config scale=S
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/experiments.smk"

@@ -5,7 +5,7 @@
     replicate summarize EXPERIMENT --scale S    measured values for the claims
     replicate notebook ARTIFACT --scale S       execute one report notebook (jupytext + papermill)
     replicate scorecard --scale S               reports/<scale>/scorecard.{md,html,csv}
-    replicate manifest --scale S                the reports/all manifest
+    replicate manifest --scale S                the reports/all manifest (and the report's landing page)
     replicate fetch DATASET                     download/verify/pack a dataset
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
@@ -112,7 +112,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         for path in write_scorecard(frame, args.out or Path("reports") / args.scale):
             print(path)
     elif args.command == "manifest":
-        from replication.report import write_manifest
+        from replication.report import write_manifest, write_report_index
+        print(write_report_index(args.scale, args.reports))
         print(write_manifest(args.scale, cfg.selected_experiments(args.experiments), args.reports, args.out))
     elif args.command == "fetch":
         from replication import data

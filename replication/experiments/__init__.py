@@ -29,6 +29,11 @@ from replication.io import read_json, sha256_file, write_json
 from replication.runtime import resolve_device, seed_everything, set_threads
 
 
+# Each run's live curves (TensorBoard event files, written while it trains): a view for people,
+# not a result, so result.json does not hash them.
+LIVE_DIR = "tensorboard"
+
+
 def get(exp_id: str) -> ModuleType:
     cfg.check_experiment(exp_id)
     return importlib.import_module(f"replication.experiments.{exp_id}")
@@ -81,7 +86,8 @@ class RunContext:
         return build_trainer(training, networks, sources, device=self.device, state_dir=self.state_dir / name,
                              seed_for=lambda purpose: self.seed_for(prefix + purpose), eval_data=eval_data,
                              probes=probes, progress=f"{self.experiment}/{self.run}{'/' + name if name else ''}",
-                             on_iteration=on_iteration, where=f"{self.experiment}: training")
+                             on_iteration=on_iteration, where=f"{self.experiment}: training",
+                             live_dir=self.out_dir / LIVE_DIR / name)
 
 
 class Results:
@@ -157,7 +163,8 @@ def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads
     started = time.time()
     summary = module.TASKS[task](ctx, **params) or {}
     files = {str(p.relative_to(out_dir)): sha256_file(p) for p in sorted(out_dir.rglob("*"))
-             if p.is_file() and p.name != "result.json" and not p.name.startswith(".")}
+             if p.is_file() and p.name != "result.json" and not p.name.startswith(".")
+             and p.relative_to(out_dir).parts[0] != LIVE_DIR}
     result = out_dir / "result.json"
     write_json(result, {"experiment": exp_id, "run": run, "scale": scale, "params": matrix[run], "summary": summary,
                         "files": files, "seconds": round(time.time() - started, 2),

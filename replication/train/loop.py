@@ -5,7 +5,8 @@ Resumable: everything that determines the rest of the run (weights, optimiser mo
 data and noise streams, global RNGs, the step counter, the convergence criterion's window,
 evaluation rows) is checkpointed to an undeclared state folder; a resumed run is bitwise equal
 to an uninterrupted one at the same thread count. Metric rows are buffered on the device and
-flushed every ``log_every`` iterations; on resume both logs are cut back to the checkpoint.
+flushed every ``log_every`` iterations (and, given a ``live`` log folder, to TensorBoard event
+files as they are written); on resume both logs are cut back to the checkpoint.
 
 The run's own training time (``TrainingClock``: wall-clock and process CPU time, paused around
 evaluations and checkpoint writes) is checkpointed too, so a resumed run continues its totals;
@@ -30,7 +31,7 @@ from replication.io import load_torch, save_torch
 from replication.runtime import rng_state, set_rng_state
 from replication.train.convergence import Plateau
 from replication.train.evaluation import Evaluator
-from replication.train.metric_log import MetricLog
+from replication.train.metric_log import LiveCurves, MetricLog
 from replication.train.spec import TrainingSpec
 
 
@@ -85,7 +86,7 @@ class Trainer:
 
     def __init__(self, step: Step, spec: TrainingSpec, state_dir: Path, evaluator: Evaluator | None = None,
                  network_specs: dict[str, dict] | None = None, progress: str = "train",
-                 on_iteration: Callable[[int], None] | None = None):
+                 on_iteration: Callable[[int], None] | None = None, live: LiveCurves | None = None):
         self.step_fn, self.spec, self.evaluator = step, spec, evaluator
         self.network_specs = network_specs or {}
         self.state_dir = Path(state_dir)
@@ -93,7 +94,7 @@ class Trainer:
         self.checkpoint_path = self.state_dir / "checkpoint.pt"
         self.progress, self.on_iteration = progress, on_iteration
         self.stop = Plateau(spec.convergence) if spec.convergence else None
-        self.log = MetricLog(self.state_dir / "metrics.csv", list(step.columns))
+        self.log = MetricLog(self.state_dir / "metrics.csv", list(step.columns), live)
         self.step = 0  # generator iterations completed
         params = [p for net in step.networks.values() for p in net.parameters()]
         self.clock = TrainingClock(params[0].device if params else None)
@@ -179,6 +180,9 @@ class Trainer:
         self.clock.pause()
         bar.close()
         self.flush()
+        for live in (self.log.live, self.evaluator.live if self.evaluator else None):
+            if live is not None:
+                live.close()
         return self
 
     # -- declared outputs -------------------------------------------------------------------------

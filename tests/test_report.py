@@ -1,0 +1,103 @@
+"""The browsable Snakemake report: every artifact has a category, a title and a caption; the
+scorecard is its landing page with each row linking to its figure; and the report of a real
+``reports/all`` build (``snakemake --report``) shows every artifact of it under its category."""
+
+import json
+import re
+import subprocess
+from urllib.parse import unquote
+
+import pandas as pd
+import pytest
+from docutils.core import publish_parts
+
+from helpers import REPO, snakemake_bin
+
+from replication import config as cfg
+from replication import report as rep
+
+
+def test_every_artifact_has_a_category_a_title_and_a_caption():
+    for exp in cfg.experiment_ids():
+        for artifact in cfg.paper_file(exp)["artifacts"]:
+            assert rep.report_category(artifact) in rep.report_index()["papers"].values()
+            assert rep.report_subcategory(artifact)
+            caption = rep.REPORT_DIR / "artifacts" / f"{rep.notebook_name(artifact)}.rst"
+            assert caption.exists() and len(caption.read_text().split()) > 15, caption
+    labels = rep.report_labels("wgan/fig3", "smoke", "fig3_samples.png")
+    assert labels["scale"] == "smoke" and labels["file"] == "fig3_samples.png" and "method" in labels
+
+
+def test_an_artifact_missing_from_the_report_index_is_one_clear_error():
+    with pytest.raises(Exception, match=r"artifact 'wgan/fig99' has no entry in .*artifacts.yaml") as err:
+        rep.report_subcategory("wgan/fig99")
+    assert "\n" not in str(err.value)
+
+
+def test_landing_page_rows_link_to_their_figures(tmp_path):
+    scale_dir = tmp_path / "smoke"
+    scale_dir.mkdir()
+    rep.figure_path(tmp_path, "smoke", "wgan/fig3").write_bytes(b"png")
+    rep.figure_path(tmp_path, "smoke", "wgan/fig3", part="samples").write_bytes(b"png")
+    rep.figure_path(tmp_path, "smoke", "wae/table1", ".csv").write_text("a\n1\n")
+    pd.DataFrame([
+        {"claim_id": "estimate_tracks_quality", "artifact": "wgan/fig3", "verdict": "reproduced", "reason": "",
+         "reproduced": 0.9, "published": "falls", "tolerance": "≥ 0.5"},
+        {"claim_id": "fid_order", "artifact": "wae/table1", "verdict": "not evaluated", "reason": "min_scale small",
+         "reproduced": "", "published": "63 > 55 > 42", "tolerance": "holds"},
+        {"claim_id": "only_gp_trains_all", "artifact": "wgan_gp/fig2", "verdict": "not reproduced", "reason": "",
+         "reproduced": "3 of 7", "published": "7 of 7", "tolerance": "holds"},
+    ]).to_csv(scale_dir / "scorecard.csv", index=False)
+    index = rep.write_report_index("smoke", tmp_path)
+    html = publish_parts(index.read_text(), writer="html", settings_overrides={"report_level": 2})["body"]
+    assert "system-message" not in html and "&#x27;" not in html  # valid rst; quotes kept for the JS
+    links = [(call, unquote(arg), text) for call, arg, text in
+             re.findall(r'href="javascript:app\.(\w+)\(\'([^\']+)\'\)">([^<]+)</a>', html)]
+    assert links == [("showResultInfo", f"{scale_dir}/wgan/fig3/fig3.png", "wgan/fig3"),  # the main figure
+                     ("showResultInfo", f"{scale_dir}/wae/table1/table1.csv", "wae/table1"),  # a table
+                     ("showCategory", rep.report_category("wgan_gp/fig2"), "wgan_gp/fig2")]  # nothing drawn
+    assert "<strong>not evaluated</strong>" in html and "only_gp_trains_all" in html
+
+
+def _manifest():
+    manifest = REPO / "reports" / "all"
+    if not manifest.exists():
+        pytest.skip("no reports/all: build it first (make smoke)")
+    return json.loads(manifest.read_text())
+
+
+def _embedded(html: str, name: str):
+    return json.loads(re.search(rf'<script id="{name}">\s*var \w+ = (.*?);\n\s*</script>', html, re.S).group(1))
+
+
+def test_report_of_the_built_study_shows_every_artifact_with_its_category(tmp_path):
+    """``snakemake --report`` over the experiments of the current reports/all (make smoke builds it
+    in CI): each artifact's figures and tables under paper -> artifact, labelled and captioned, the
+    scorecard on the landing page with rows that open figures of the report."""
+    manifest = _manifest()
+    scale = manifest["scale"]
+    out = tmp_path / "report.html"
+    proc = subprocess.run([snakemake_bin(), "--report", str(out), "--config", f"scale={scale}",
+                           f"experiments=[{','.join(manifest['experiments'])}]"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = out.read_text()
+    categories, results = _embedded(html, "categories"), _embedded(html, "results")
+    for artifact in rep.artifacts(manifest["experiments"]):
+        folder = rep.artifact_dir("reports", scale, artifact)
+        shown = [str(p) for p in rep.report_files(folder)]
+        assert shown, f"{artifact}: nothing drawn in {folder}"
+        assert all(path in manifest["files"] for path in shown)
+        listed = categories[rep.report_category(artifact)][rep.report_subcategory(artifact)]
+        assert sorted(listed) == shown, artifact
+        for path in shown:
+            assert results[path]["labels"]["scale"] == scale and results[path]["labels"]["file"] in path
+            assert artifact in results[path]["caption"] and "Protocol" in results[path]["caption"]
+    assert categories["Scorecard"]["Other"] == [f"reports/{scale}/scorecard.html"]
+
+    landing = _embedded(html, "workflow-desc")
+    targets = [unquote(t) for t in re.findall(r"javascript:app\.showResultInfo\('([^']+)'\)", landing)]
+    assert len(targets) == len(manifest["claims"]) - landing.count("javascript:app.showCategory(")
+    assert targets and all(t in results for t in targets)
+    for claim in manifest["claims"]:
+        assert claim["claim_id"] in landing
