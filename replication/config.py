@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,8 @@ def run_matrix(exp_id: str, settings: dict, config_dir: Path = CONFIG_DIR) -> di
     """``{run_id: params}`` from the experiment file's ``runs:`` list. Each entry names a
     ``task`` (a function of the experiment module), an ``id`` template (default: the task),
     ``foreach`` bindings (a list of values, or a dotted path into the resolved settings: a list
-    gives its items, a mapping its keys) expanded as a Cartesian product in declared order,
+    gives its items, a mapping its keys, a count n the indices 0..n-1) expanded as a Cartesian
+    product in declared order,
     and static ``params``. A run receives its params; nothing parses run ids back."""
     import itertools
 
@@ -182,23 +184,37 @@ def run_matrix(exp_id: str, settings: dict, config_dir: Path = CONFIG_DIR) -> di
     return matrix
 
 
+def setting_at(settings: dict, path: str, where: str) -> Any:
+    """The setting at a dotted path (``methods.wgan.training.iterations``)."""
+    node: Any = settings
+    for part in str(path).split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ReplicationError(f"{where}: no setting {path!r}")
+        node = node[part]
+    return node
+
+
 def _values(settings: dict, source: Any, where: str) -> list:
     if isinstance(source, list):
         return source
-    node: Any = settings
-    for part in str(source).split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ReplicationError(f"{where}: no setting {source!r}")
-        node = node[part]
+    node = setting_at(settings, source, where)
     if isinstance(node, dict):
         return list(node)
     if isinstance(node, list):
         return node
-    raise ReplicationError(f"{where}: setting {source!r} is neither a list nor a mapping")
+    if isinstance(node, int) and not isinstance(node, bool) and node >= 0:
+        return list(range(node))  # a count: e.g. 200 sampled architectures, indices 0..199
+    raise ReplicationError(f"{where}: setting {source!r} is neither a list, a mapping nor a count")
 
 
 def runs_of(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> dict[str, dict]:
     return run_matrix(exp_id, resolve(exp_id, scale, extra_deltas))
+
+
+def datasets_of(exp_id: str, scale: str) -> list[str]:
+    """The datasets (``replicate fetch`` names) an experiment's runs read at this scale."""
+    doc = paper_file(exp_id)
+    return doc.get("datasets", []) + doc.get("paper_datasets" if scale == "paper" else "offline_datasets", [])
 
 
 def evaluated_runs(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> list[str]:
@@ -212,3 +228,29 @@ def evaluated_runs(exp_id: str, scale: str, extra_deltas: str | os.PathLike | No
 def threads_of(exp_id: str, scale: str) -> int:
     threads = paper_file(exp_id)["threads"]
     return threads[scale] if isinstance(threads, dict) else threads
+
+
+# -- what one job asks a scheduler for (SLURM through Snakemake's standard resources) --
+
+RUNTIME_MARGIN = 1.5  # evaluation probes, checkpoints and a slower GPU than the one measured: x1.5 the step time
+RUNTIME_FLOOR_MIN = 10  # process start, imports, data loading, reference statistics, final evaluation
+EVALUATION_MIN = 60  # an evaluation job: 50,000 samples' IS/FID at paper take minutes on a GPU
+MEM_MB = {"smoke": 4000, "small": 8000, "paper": 32000}  # host memory unless `resources.mem_mb` says otherwise
+
+
+def job_resources(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> dict[str, int]:
+    """``{runtime (minutes), mem_mb}`` of one job of this experiment at this scale, from its
+    settings file's ``resources:`` (measured step speeds; the one place these numbers live).
+    Without that entry: ``{}`` (the profile's default-resources apply)."""
+    declared = paper_file(exp_id).get("resources")
+    if not declared:
+        return {}
+    if "minutes" in declared:
+        minutes = declared["minutes"][scale]
+    else:
+        measured = "paper" if scale == "paper" else "small"  # smoke: small's speed (smaller nets: an upper bound)
+        path = declared["iterations"]
+        path = path if isinstance(path, str) else path[measured]
+        iterations = setting_at(resolve(exp_id, scale, extra_deltas), path, f"experiments/{exp_id}.yaml: resources.iterations")
+        minutes = RUNTIME_FLOOR_MIN + math.ceil(RUNTIME_MARGIN * iterations / declared["gen_it_s"][measured] / 60)
+    return {"runtime": minutes, "mem_mb": declared.get("mem_mb", {}).get(scale, MEM_MB[scale])}

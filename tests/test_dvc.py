@@ -21,9 +21,9 @@ def stages():
         return {s.addressing: (s.cmd, [o.def_path for o in s.outs], [d.def_path for d in s.deps]) for s in repo.index.stages}
 
 
-def snakemake_outputs(target: str, *config: str) -> list[str]:
+def snakemake_outputs(target: str, *config: str, scale: str = SCALE) -> list[str]:
     proc = subprocess.run([snakemake_bin(), "--forceall", "--detailed-summary", "--cores", "1", "--config",
-                           f"scale={SCALE}", *config, "--", target], cwd=REPO, capture_output=True, text=True)
+                           f"scale={scale}", *config, "--", target], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.strip().splitlines()[1:]
     return [line.split("\t")[0] for line in lines]
@@ -35,10 +35,8 @@ def _under(path: str, outs: list[str]) -> bool:
 
 def test_stages_mirror_the_registries(stages):
     experiments = {a.split("@")[1] for a in stages if a.startswith("experiment@")}
-    datasets = {a.split("@")[1] for a in stages if a.startswith("fetch@")}
     assert experiments == set(cfg.experiment_ids())
-    assert datasets == set(DATASETS)
-    assert "reports" in stages
+    assert {"data", "reports"} <= set(stages)
 
 
 @pytest.mark.parametrize("exp", cfg.experiment_ids())
@@ -48,6 +46,7 @@ def test_experiment_stage_outs_hold_its_snakemake_outputs(stages, exp):
     assert target in cmd and f"experiments=[{exp}]" in cmd
     assert outs == [f"results/{SCALE}/{exp}"]
     assert f"workflow/config/experiments/{exp}.yaml" in deps
+    assert stages["data"][1][0] in deps  # after the data stage
     produced = [p for p in snakemake_outputs(target, f"experiments=[{exp}]") if p.startswith("results/")]
     own = [p for p in produced if p.startswith(f"results/{SCALE}/{exp}/")]
     assert own and all(_under(p, outs) for p in own)
@@ -63,8 +62,16 @@ def test_reports_stage_outs_hold_the_report_files(stages):
     assert produced and all(_under(p, outs) for p in produced)
 
 
-def test_fetch_stage_outs_hold_the_data(stages):
-    for name in DATASETS:
-        cmd, outs, _ = stages[f"fetch@{name}"]
-        assert cmd.startswith(f"replicate fetch {name} ")
-        assert outs == [f"data/{name}"]
+def test_data_stage_fetches_what_the_scale_reads(stages):
+    cmd, outs, _ = stages["data"]
+    assert "-- datasets" in cmd and outs == ["data"]
+    fetched = [p for p in snakemake_outputs("datasets") if p.endswith("/manifest.json")]
+    assert fetched and all(_under(p, outs) for p in fetched)
+    assert {p.split("/")[1] for p in fetched} == {name for exp in cfg.experiment_ids() for name in cfg.datasets_of(exp, SCALE)}
+
+
+@pytest.mark.parametrize("scale", ["smoke", "small"])
+def test_smaller_scales_fetch_no_paper_dataset(scale):
+    fetched = {p.split("/")[1] for p in snakemake_outputs("datasets", scale=scale) if p.endswith("/manifest.json")}
+    assert fetched and fetched <= set(DATASETS)
+    assert not fetched & {"lsun-bedroom", "celeba", "imagenet32", "billion-word", "cifar10", "inception-weights"}

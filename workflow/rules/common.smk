@@ -31,22 +31,36 @@ ARTIFACT_OF = {a.replace("/", "_"): a for exp in ALL_EXPERIMENTS for a in cfg.pa
 EXPERIMENT_OF = {a.replace("/", "_"): exp for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}
 
 
-def _gpu_device(device: str) -> bool:
-    """Whether runs will train on a GPU: cuda*, or auto on a machine that lists an NVIDIA GPU
-    (nvidia-smi; no torch import while parsing). On a cluster whose login node has no GPU,
-    the SLURM profile sets device=cuda."""
-    if device.startswith("cuda"):
-        return True
-    if device != "auto" or shutil.which("nvidia-smi") is None:
-        return False
+def _visible_gpus() -> int:
+    """NVIDIA GPUs this machine lists (nvidia-smi; no torch import while parsing), or those
+    CUDA_VISIBLE_DEVICES names."""
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        return len([d for d in os.environ["CUDA_VISIBLE_DEVICES"].split(",") if d.strip() and d.strip() != "-1"])
+    if shutil.which("nvidia-smi") is None:
+        return 0
     try:
         listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
-        return False
-    return "GPU" in listed
+        return 0
+    return sum(line.startswith("GPU ") for line in listed.splitlines())
 
 
-ON_GPU = _gpu_device(config["device"])
+GPUS = _visible_gpus()
+
+# One GPU job per visible GPU at a time (without a limit Snakemake ignores resources locally and
+# --cores 8 would start eight trainings on one GPU); `--resources gpu=N` overrides. Each job asks
+# for at most one GPU, so the limit never lowers a request; the SLURM profile scopes gpu `local`
+# so that it does not bound the cluster's jobs either.
+if GPUS and "gpu" not in workflow.global_resources:
+    workflow.register_resource("gpu", GPUS)
+
+
+def on_gpu() -> bool:
+    """Whether runs train on a GPU: device cuda*, or auto where there is one: on this machine, or
+    on the nodes a cluster executor (SLURM) submits to, whose login node often has none. Called
+    per job, once Snakemake knows its executor (unknown while the Snakefile is parsed)."""
+    device = config["device"]
+    return device.startswith("cuda") or (device == "auto" and (GPUS > 0 or not workflow.local_exec))
 
 
 wildcard_constraints:
@@ -62,15 +76,34 @@ def experiment_threads(wildcards):
 
 def experiment_gpu(wildcards):
     """gpu=1 only for runs that train on a GPU: CPU runs (smoke/small here) ask for none."""
-    return int(cfg.paper_file(wildcards.experiment)["gpu"] and ON_GPU)
+    return int(cfg.paper_file(wildcards.experiment)["gpu"] and on_gpu())
+
+
+def experiment_gpu_model(wildcards):
+    """The GPU model a GPU job asks for (config gpu_model, e.g. a100: --gpus=a100:1); none otherwise."""
+    return (config.get("gpu_model") or "") if experiment_gpu(wildcards) else ""
+
+
+def experiment_cpus_per_gpu(wildcards, threads):
+    """A GPU job's threads as --cpus-per-gpu (0: CPU jobs ask --cpus-per-task)."""
+    return threads if experiment_gpu(wildcards) else 0
+
+
+def experiment_runtime(wildcards, attempt):
+    """Minutes from the experiment's measured step speed (its `resources:`); a retried job
+    resumes from its checkpoint with twice the time."""
+    minutes = cfg.job_resources(wildcards.experiment, wildcards.scale, EXTRA).get("runtime")
+    return minutes * attempt if minutes else None  # None: the profile's default-resources
+
+
+def experiment_mem_mb(wildcards):
+    return cfg.job_resources(wildcards.experiment, wildcards.scale, EXTRA).get("mem_mb", cfg.MEM_MB[wildcards.scale])
 
 
 def run_inputs(wildcards):
     """Datasets (fetched first) and upstream runs (e.g. the proxy classifier) a run reads."""
     doc = cfg.paper_file(wildcards.experiment)
-    paper = wildcards.scale == "paper"
-    names = doc.get("datasets", []) + doc.get("paper_datasets" if paper else "offline_datasets", [])
-    data = [f"{DATA_ROOT}/{name}/manifest.json" for name in names]
+    data = [f"{DATA_ROOT}/{name}/manifest.json" for name in cfg.datasets_of(wildcards.experiment, wildcards.scale)]
     own = f"{wildcards.experiment}/{wildcards.run}"  # a run never waits for itself (metrics_calibration)
     upstream = [f"results/{wildcards.scale}/{ref}/result.json" for ref in doc.get("upstream", []) if ref != own]
     return data + upstream

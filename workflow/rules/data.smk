@@ -13,3 +13,10 @@ rule fetch:
         dataset="[a-z0-9-]+",  # `replicate fetch` names the known data sets if this one is not
     shell:
         "{REPLICATE} fetch {wildcards.dataset} --root {DATA_ROOT}"
+
+
+rule datasets:
+    """Every dataset the selected experiments read at this scale, and no other (DVC's `data` stage):
+    a smoke or small build never fetches LSUN, CelebA, ImageNet 32 or Billion Word."""
+    input:
+        sorted({f"{DATA_ROOT}/{name}/manifest.json" for exp in SELECTED for name in cfg.datasets_of(exp, SCALE)}),

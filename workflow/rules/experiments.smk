@@ -15,6 +15,10 @@ rule run:
     threads: experiment_threads
     resources:
         gpu=experiment_gpu,
+        gpu_model=experiment_gpu_model,
+        cpus_per_gpu=experiment_cpus_per_gpu,
+        runtime=experiment_runtime,
+        mem_mb=experiment_mem_mb,
     params:
         device=config["device"],
         extra=EXTRA_ARG,
@@ -35,6 +39,10 @@ rule evaluate:
     threads: experiment_threads
     resources:
         gpu=experiment_gpu,
+        gpu_model=experiment_gpu_model,
+        cpus_per_gpu=experiment_cpus_per_gpu,
+        runtime=lambda wildcards, attempt: cfg.EVALUATION_MIN * attempt,
+        mem_mb=experiment_mem_mb,
     params:
         device=config["device"],
         extra=EXTRA_ARG,
