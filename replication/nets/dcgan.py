@@ -286,23 +286,23 @@ def _extra_layers(depth: int) -> int:
 
 @register("table1_g", "dcgan")
 def table1_g(nz: int = 128, width: int = 64, depth: int = 4, nonlinearity: str = "relu", norm: str = "batch",
-             init: str = "tflib") -> nn.Module:
+             init: str = "tflib", channels: int = 3) -> nn.Module:
     """Table 1 G (32x32): DCGAN G + (depth-4) 3x3 conv layers at 8x8; nonlinearity/norm/width sampled (s5)."""
     w, act = width, (lambda: _activation(nonlinearity))
     layers: list[nn.Module] = [nn.Linear(nz, 4 * 4 * 4 * w), Reshape(4 * w, 4, 4), norm2d(norm, 4 * w), act(),
                                deconv5(4 * w, 2 * w), norm2d(norm, 2 * w), act()]
     for _ in range(_extra_layers(depth)):
         layers += [nn.Conv2d(2 * w, 2 * w, 3, 1, 1), norm2d(norm, 2 * w), act()]
-    layers += [deconv5(2 * w, w), norm2d(norm, w), act(), deconv5(w, 3), nn.Tanh()]
+    layers += [deconv5(2 * w, w), norm2d(norm, w), act(), deconv5(w, channels), nn.Tanh()]
     return _generator(layers, nz, init)
 
 
 @register("table1_d", "dcgan")
 def table1_d(width: int = 64, depth: int = 4, nonlinearity: str = "lrelu", norm: str = "layer",
-             init: str = "tflib") -> nn.Module:
+             init: str = "tflib", channels: int = 3) -> nn.Module:
     """Table 1 D (32x32): DCGAN D + (depth-4) 3x3 conv layers at 8x8; layer norm for WGAN-GP (s5)."""
     w, act = width, (lambda: _activation(nonlinearity))
-    layers: list[nn.Module] = [conv5s2(3, w), act(), conv5s2(w, 2 * w), norm2d(norm, 2 * w), act()]
+    layers: list[nn.Module] = [conv5s2(channels, w), act(), conv5s2(w, 2 * w), norm2d(norm, 2 * w), act()]
     for _ in range(_extra_layers(depth)):
         layers += [nn.Conv2d(2 * w, 2 * w, 3, 1, 1), norm2d(norm, 2 * w), act()]
     layers += [conv5s2(2 * w, 4 * w), norm2d(norm, 4 * w), act(), nn.Flatten(), nn.Linear(4 * 4 * 4 * w, 1)]
