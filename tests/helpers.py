@@ -9,6 +9,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+class Killed(Exception):
+    """Raised by ``kill_at``: a run stopped as if killed, to test resume."""
+
+
+def kill_at(step):
+    """An ``on_iteration`` hook that kills the run at ``step``."""
+    def die(s):
+        if s == step:
+            raise Killed
+    return die
+
+
 def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """Run ``replicate`` as a user would (a fresh process), capturing output."""
     proc = subprocess.run([sys.executable, "-m", "replication.cli", *args], cwd=cwd or REPO,

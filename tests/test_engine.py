@@ -19,6 +19,7 @@ from replication.train.convergence import Plateau
 from replication.train.metric_log import MetricLog
 from replication.train.optim import TFRMSprop
 from replication.train.spec import CriticScheduleSpec
+from helpers import Killed, kill_at
 
 BLOCK = {
     "objective": "wgan", "iterations": 23, "batch_size": 16, "lipschitz": {"method": "clip"},
@@ -166,16 +167,6 @@ def _trainer(state_dir, block=BLOCK, evaluation=None, on_iteration=None, device=
                          progress="test")
 
 
-class Killed(Exception):
-    pass
-
-
-def _kill_at(step):
-    def die(s):
-        if s == step:
-            raise Killed
-    return die
-
 
 EVAL = {"every": 4, "probes": ["divergence", "critic_loss"], "samples": 32}
 
@@ -185,7 +176,7 @@ def test_interrupted_training_resumes_bitwise(tmp_path, lipschitz):
     block = {**BLOCK, "lipschitz": lipschitz}
     straight = _trainer(tmp_path / "a", block, EVAL).fit()
     with pytest.raises(Killed):  # after the checkpoint at 10 and a flush at 12: rows 10-12 must be dropped
-        _trainer(tmp_path / "b", block, EVAL, on_iteration=_kill_at(13)).fit()
+        _trainer(tmp_path / "b", block, EVAL, on_iteration=kill_at(13)).fit()
     resumed = _trainer(tmp_path / "b", block, EVAL)
     assert resumed.resume() and resumed.step == 10
     resumed.fit()
@@ -371,7 +362,7 @@ def test_training_time_in_evaluation_rows_excludes_evaluation_and_resumes(tmp_pa
         trainer(tmp_path / "a").fit()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         with pytest.raises(Killed):  # checkpoint at 10, killed at 13: rows 16 and 23 come from the resumed run
-            trainer(tmp_path / "b", on_iteration=_kill_at(13)).fit()
+            trainer(tmp_path / "b", on_iteration=kill_at(13)).fit()
         trainer(tmp_path / "b").fit()
         untimed = _trainer(tmp_path / "c", {**BLOCK, "iterations": 4}, EVAL).fit().evaluator.log_path
     finally:

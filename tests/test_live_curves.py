@@ -13,7 +13,7 @@ import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from helpers import REPO
+from helpers import REPO, Killed, kill_at
 
 from replication.data.batches import SamplerSource
 from replication.train import EvalData, Sources, build_trainer
@@ -45,20 +45,10 @@ def _trainer(tmp_path: Path, on_iteration=None, block=BLOCK):
                          seed_for=lambda purpose: len(purpose), on_iteration=on_iteration, live_dir=tmp_path / "live")
 
 
-class Killed(Exception):
-    pass
-
-
-def _kill_at(step):
-    def die(s):
-        if s == step:
-            raise Killed
-    return die
-
 
 def test_resumed_run_shows_each_step_once_with_the_csv_values(tmp_path):
     with pytest.raises(Killed):  # after the checkpoint at 10 and a flush at 12: points 10-12 are stale
-        _trainer(tmp_path, on_iteration=_kill_at(13)).fit()
+        _trainer(tmp_path, on_iteration=kill_at(13)).fit()
     stale = curves(tmp_path / "live" / "training")
     assert max(stale["critic_loss"]) == 11
     _trainer(tmp_path).fit()

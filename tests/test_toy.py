@@ -16,6 +16,7 @@ from replication.data.toy import (EIGHT_GAUSSIANS_CENTRES, eight_gaussians, gaus
                                   twenty_five_gaussians, twenty_five_gaussians_set)
 from replication.experiments import RunContext, wgangp_toy
 from replication.nets import MLP, linear_output_gradient_norms
+from helpers import Killed, kill_at
 
 
 def _gen(seed=0):
@@ -230,16 +231,6 @@ def test_quadratic_r2():
 
 # -- bitwise resume of critic training ----------------------------------------------------------
 
-class Killed(Exception):
-    pass
-
-
-def _kill_at(step):
-    def die(s):
-        if s == step:
-            raise Killed
-    return die
-
 
 def _assert_same(a, b, dir_a, dir_b):
     assert (dir_a / "metrics.csv").read_bytes() == (dir_b / "metrics.csv").read_bytes()
@@ -253,7 +244,7 @@ def test_surface_critic_resumes_bitwise(tmp_path, dataset, method):
               "surface.training.checkpoint_every": 5, "surface.training.iterations": 12}
     straight = wgangp_toy.surface_trainer(_ctx(tmp_path, "a", deltas=deltas), dataset, method).fit()
     with pytest.raises(Killed):  # after the checkpoint at 5 and a flush at 6
-        wgangp_toy.surface_trainer(_ctx(tmp_path, "b", deltas=deltas), dataset, method, on_iteration=_kill_at(8)).fit()
+        wgangp_toy.surface_trainer(_ctx(tmp_path, "b", deltas=deltas), dataset, method, on_iteration=kill_at(8)).fit()
     resumed = wgangp_toy.surface_trainer(_ctx(tmp_path, "b", deltas=deltas), dataset, method)
     assert resumed.resume() and resumed.step == 5
     resumed.fit()

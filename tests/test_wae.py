@@ -15,6 +15,7 @@ from replication.data.batches import SamplerSource
 from replication.errors import ReplicationError
 from replication.experiments.wae import model_settings
 from replication.train import AutoEncoderStep, EvalData, Sources, build_trainer, parse_training
+from helpers import Killed, kill_at
 
 SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
@@ -101,16 +102,6 @@ def trainer(state_dir, objective, on_iteration=None, device="cpu", **extra):
                          seed_for=lambda purpose: len(purpose), eval_data=EvalData(real=images, noise=prior),
                          on_iteration=on_iteration, progress="test")
 
-
-class Killed(Exception):
-    pass
-
-
-def kill_at(step):
-    def die(s):
-        if s == step:
-            raise Killed
-    return die
 
 
 @pytest.mark.parametrize("objective", ["vae", "wae_mmd", "wae_gan"])

@@ -19,6 +19,7 @@ from replication.errors import ReplicationError
 from replication.experiments import RunContext, execute_evaluation, execute_run, execute_summary, wgangp_language as wl
 from replication.metrics.ngram import ngram_counts, ngram_js
 from replication.runtime import set_threads
+from helpers import Killed, kill_at
 
 FORTUNES = "/usr/share/games/fortunes"
 needs_fortunes = pytest.mark.skipif(not os.path.isdir(FORTUNES), reason="Debian package fortunes not installed")
@@ -102,16 +103,6 @@ def _ctx(tmp_path, name, run="wgangp_s0"):
                       torch.device("cpu"), tmp_path)
 
 
-class Killed(Exception):
-    pass
-
-
-def _kill_at(step):
-    def die(s):
-        if s == step:
-            raise Killed
-    return die
-
 
 @needs_fortunes
 def test_training_resumes_bitwise(tmp_path, fortunes_root, monkeypatch):
@@ -119,7 +110,7 @@ def test_training_resumes_bitwise(tmp_path, fortunes_root, monkeypatch):
     set_threads(1)  # as every run does (bitwise equality holds at a fixed thread count)
     straight = wl.trainer(_ctx(tmp_path, "a"), "wgangp").fit()
     with pytest.raises(Killed):  # after the checkpoint and evaluation at 2
-        wl.trainer(_ctx(tmp_path, "b"), "wgangp", on_iteration=_kill_at(3)).fit()
+        wl.trainer(_ctx(tmp_path, "b"), "wgangp", on_iteration=kill_at(3)).fit()
     resumed = wl.trainer(_ctx(tmp_path, "b"), "wgangp")
     assert resumed.resume() and resumed.step == 2
     resumed.fit()
