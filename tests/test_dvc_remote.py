@@ -1,7 +1,7 @@
 """`dvc repro` end to end at smoke on a one-experiment clone, with a local DVC remote: the repro
 builds the reports; `dvc push`, then `dvc pull` into a second clone restores them; a second
 `dvc repro` there does nothing; and the pulled final checkpoints rebuild the experiment's table
-through Snakemake without a training job."""
+through the evaluation jobs alone (no training job)."""
 
 import os
 import shutil
@@ -14,8 +14,8 @@ import yaml
 
 from helpers import REPO
 
-EXPERIMENT = "wgan_critics"  # two 200-iteration 1-D runs at smoke, no dataset: the cheapest
-ARTIFACT = "wgan/fig2"
+EXPERIMENT = "wgangp_language"  # at smoke: 6-iteration runs with evaluation jobs, fortunes (offline) data
+ARTIFACT = "wgan_gp/table4"
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "GIT_AUTHOR_NAME": "t",
        "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
        "OMP_NUM_THREADS": "1", "DVC_NO_ANALYTICS": "1"}
@@ -87,15 +87,21 @@ def test_repro_push_pull_and_evaluation_from_pulled_checkpoints(tmp_path):
     assert "Running stage" not in again, again
 
     # A reviewer reruns evaluation and reports only: the table comes back from the pulled
-    # checkpoints, with no training job.
+    # checkpoints through the evaluation jobs, with no training job.
     sh(second, "snakemake", "--touch", "--cores", "1", "--config", "scale=smoke", "--", "reports/all")
     table = second / "reports/smoke" / ARTIFACT
     shutil.rmtree(table)
     (second / run_dir / "measured.json").unlink()
+    evaluated = sorted((second / run_dir).glob("*/final_metrics.json"))
+    assert evaluated  # the experiment has evaluation jobs
+    for path in evaluated:
+        path.unlink()
     notebook = f"reports/smoke/notebooks/{ARTIFACT.replace('/', '_')}.ipynb"
     (second / notebook).unlink()
     done = sh(second, "snakemake", "--cores", "2", "--config", "scale=smoke", "--", notebook)
-    assert "rule run:" not in done and "rule summarize:" in done
+    assert "rule run:" not in done and "rule evaluate:" in done and "rule summarize:" in done
+    for path in evaluated:  # the same final metrics from the same pulled checkpoints
+        assert path.read_bytes() == (first / path.relative_to(second)).read_bytes()
     assert _files(table).keys() == _files(first / "reports/smoke" / ARTIFACT).keys()
     for name, content in _files(first / "reports/smoke" / ARTIFACT).items():
         if name.endswith(".csv"):
