@@ -181,6 +181,16 @@ def relative_range_of(values) -> float:
     return spread / middle if middle else float("inf")
 
 
+GAN_TITLES = {"mlp_dcgan": "MLP generator, DCGAN discriminator", "dcgan_dcgan": "DCGAN generator, DCGAN discriminator",
+              "mlp_mlp": "MLP generator, MLP discriminator"}
+
+
+def gan_panels(res: Results, seed: int) -> dict[str, str]:
+    """Figures 4 and 8: {panel title: run} of the GAN runs, each title saying whether its quality improved."""
+    runs = {m: res.run(method="gan", model=m, seed=seed) for m in res.settings["models"]}
+    return {GAN_TITLES[m] + ("" if improved(res, r) else " (quality did not improve)"): r for m, r in runs.items()}
+
+
 def improved(res: Results, run: str) -> bool:
     ev = res.frame(run, "evaluation.csv")
     metric = res.settings["quality"]["metric"]

@@ -178,7 +178,8 @@ def outcomes(res: Results, factor: str = "generator") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _describe(row) -> str:
+def describe(row) -> str:
+    """One run's outcome and measures, for a claim's note (also the cells of wgangp_lsun_architectures)."""
     parts = [f"FID {row['fid']:.4g}"]
     if "intra_fid" in row and pd.notna(row.get("intra_fid")):
         parts += [f"intra-class FID {row['intra_fid']:.4g}", f"effective classes {row['effective_classes']:.3g}",
@@ -186,12 +187,16 @@ def _describe(row) -> str:
     return f"{row['run']}: {row['outcome']} ({', '.join(parts)})"
 
 
+def measures_header(res: Results, proxy: bool) -> str:
+    return (f"{'proxy' if proxy else 'Inception'} measures of the final checkpoint (evaluation job), "
+            f"{res.settings['quality']['samples']} samples")
+
+
 def summarize(res: Results) -> dict:
     table = outcomes(res)
     proxy = bool(table["proxy"].iloc[0])
-    header = (f"{'proxy' if proxy else 'Inception'} measures of the final checkpoint (evaluation job), "
-              f"{res.settings['quality']['samples']} samples")
-    return judge(table, thresholds(res.settings, proxy), header, res.files(res.runs(), "final_metrics.json"))
+    return judge(table, thresholds(res.settings, proxy), measures_header(res, proxy),
+                 res.files(res.runs(), "final_metrics.json"))
 
 
 def judge(table: pd.DataFrame, limits: dict, header: str, files: str) -> dict:
@@ -203,7 +208,7 @@ def judge(table: pd.DataFrame, limits: dict, header: str, files: str) -> dict:
     no_labels = f"no collapse measure: {header.split(' ')[0]} features carry no class labels"
 
     def note(frame: pd.DataFrame, extra: str = "") -> str:
-        return f"{header}: " + "; ".join(_describe(r) for _, r in frame.iterrows()) + extra
+        return f"{header}: " + "; ".join(describe(r) for _, r in frame.iterrows()) + extra
 
     def every(method: str, generator: str, result: str) -> bool:
         return all(is_[(method, generator, s)] == result for s in seeds)

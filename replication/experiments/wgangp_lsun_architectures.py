@@ -24,7 +24,8 @@ import pandas as pd
 
 from replication.errors import ReplicationError
 from replication.experiments import Results, RunContext
-from replication.experiments.wgan_stability import EVALUATE, final_grid, images, outcomes, train_pair  # noqa: F401 (EVALUATE: the evaluation job)
+from replication.experiments.wgan_stability import (EVALUATE, describe, final_grid, images, measures_header, outcomes,
+                                                   train_pair)  # noqa: F401 (EVALUATE: the evaluation job)
 from replication.train.spec import merged
 
 BASELINE = "dcgan"       # the architecture row every method must train (the positive control)
@@ -74,18 +75,10 @@ def score_table(table: pd.DataFrame, column: str = "fid") -> pd.DataFrame:
     return grid.reindex(index=list(dict.fromkeys(table["architecture"])), columns=list(dict.fromkeys(table["method"])))
 
 
-def _describe(row) -> str:
-    extra = (f", intra-class FID {row['intra_fid']:.4g}, effective classes {row['effective_classes']:.3g}"
-             if "intra_fid" in row and pd.notna(row.get("intra_fid")) else "")
-    return f"{row['run']}: {row['outcome']} (FID {row['fid']:.4g}{extra})"
-
-
 def summarize(res: Results) -> dict:
     table = cells(res)
     proxy = bool(table["proxy"].iloc[0])
-    header = (f"{'proxy' if proxy else 'Inception'} measures of the final checkpoint (evaluation job), "
-              f"{res.settings['quality']['samples']} samples")
-    return judge(table, header, res.files(res.runs(), "final_metrics.json"))
+    return judge(table, measures_header(res, proxy), res.files(res.runs(), "final_metrics.json"))
 
 
 def judge(table: pd.DataFrame, header: str, files: str) -> dict:
@@ -94,7 +87,7 @@ def judge(table: pd.DataFrame, header: str, files: str) -> dict:
     by_method = {m: frame for m, frame in table.groupby("method", sort=False)}
 
     def note(frame: pd.DataFrame, extra: str = "") -> str:
-        return f"{header}: " + "; ".join(_describe(r) for _, r in frame.iterrows()) + extra
+        return f"{header}: " + "; ".join(describe(r) for _, r in frame.iterrows()) + extra
 
     def baseline_works(method: str) -> bool:
         frame = by_method[method]

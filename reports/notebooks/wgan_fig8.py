@@ -17,16 +17,13 @@ reports = "reports"
 import pandas as pd
 
 from replication.experiments import Results
-from replication.experiments.wgan_curves import checkpoints, draw_curves, improved
+from replication.experiments.wgan_curves import checkpoints, draw_curves, gan_panels
 from replication.report import figure_path
 
 res = Results("wgan_curves", scale, results)
 settings = res.settings
 seed = settings["seeds"][0]
-titles = {"mlp_dcgan": "MLP generator, DCGAN discriminator", "dcgan_dcgan": "DCGAN generator, DCGAN discriminator",
-          "mlp_mlp": "MLP generator, MLP discriminator"}
-runs = {m: res.run(method="gan", model=m, seed=seed) for m in settings["models"]}
-panels = {titles[m] + ("" if improved(res, r) else " (quality did not improve)"): r for m, r in runs.items()}
+panels = gan_panels(res, seed)
 
 # %%
 fig = draw_curves(res, panels, "generator_loss", "generator cost $-\\log D(G(z))$")
