@@ -4,7 +4,9 @@
 
 For each step (WGAN DCGAN 64x64; gan_cifar.py's DCGAN-like WGAN-GP step; the WGAN-GP CIFAR
 ResNet step) at its paper size and at the ``small`` size, and for each configuration
-(``baseline``: the step written as the official code writes it, fp32; ``engine``: the
+(``baseline``: the step written as the official code writes it, fp32, WGAN main.py's step
+with main.py's input pipeline (``OfficialInput``; ``baseline, data in memory`` the same loop
+without it); ``engine``: the
 engine's AdversarialStep at fp32 defaults; then the engine with one speed lever each), the
 script measures, in one process and interleaved (round r runs every configuration once):
 
@@ -20,7 +22,8 @@ script measures, in one process and interleaved (round r runs every configuratio
   growth of the process's resident high-water mark (VmHWM, reset through /proc/self/clear_refs
   after a malloc_trim) over one critic step + one generator step;
 - data wait: share of the step time spent drawing batches (real images and z): the engine's
-  source.next(), the baseline's host gather + normalise + host->device copy + z draw.
+  source.next(), the baseline's host gather + normalise + host->device copy + z draw (for
+  main.py's step: decoding and transforming each image, OfficialInput).
 
 A numerics check (``numerics`` rows) runs a short training at ``small`` with each lever that
 changes arithmetic on and off, from the same seeds and data (Fashion-MNIST when the Debian
@@ -39,6 +42,7 @@ import csv
 import ctypes
 import datetime as dt
 import gzip
+import io
 import platform
 import statistics
 import sys
@@ -148,6 +152,9 @@ CONFIGS = {
     "engine+bf16+channels_last": {"precision": "bf16", "memory_format": "channels_last"},
 }
 CPU_PAPER_CONFIGS = ("engine", "engine+channels_last", "engine+bf16+channels_last")
+# For WGAN main.py's step the baseline includes its input pipeline (OfficialInput); this row is
+# the same loop fed from a uint8 tensor in memory, so that compute-only ratios can be read too.
+BASELINE_IN_MEMORY = "baseline, data in memory"
 
 
 # -- timing helpers --------------------------------------------------------------------------
@@ -249,20 +256,22 @@ class PeakMemory:
 
 
 def matmul_peak(device: torch.device, dtype: torch.dtype, quick: bool) -> float:
-    """FLOP/s of a square matmul, best of repetitions (a peak: on a shared CPU other work can
-    only slow a repetition down); measured before every step block, the run's maximum used."""
-    n = 1024 if quick else (8192 if device.type == "cuda" else 2048)
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    clock, reps = Clock(device), (3 if quick else 5)
-    inner = 20 if device.type == "cuda" else 1
-    clock.time(lambda: a @ b)
+    """FLOP/s of square matmuls, best of repetitions and sizes (a peak: on a shared CPU other
+    work can only slow a repetition down; the best size differs by dtype and device); measured
+    before every step block, the run's maximum used."""
+    sizes = (256, 512) if quick else ((4096, 8192) if device.type == "cuda" else (512, 1024, 2048, 4096))
+    clock, reps, best = Clock(device), (3 if quick else 5), 0.0
+    for n in sizes:
+        a = torch.randn(n, n, device=device, dtype=dtype)
+        b = torch.randn(n, n, device=device, dtype=dtype)
+        inner = 20 if device.type == "cuda" else max(1, (1024 // n) ** 3)
+        clock.time(lambda: a @ b)
 
-    def run():
-        for _ in range(inner):
-            a @ b
-    times = [clock.time(run) / inner for _ in range(reps)]
-    return 2 * n**3 / min(times)
+        def run():
+            for _ in range(inner):
+                a @ b
+        best = max(best, 2 * n**3 / min(clock.time(run) / inner for _ in range(reps)))
+    return best
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -283,6 +292,94 @@ def image_data(shape: tuple[int, int, int], n: int, seed: int, real: bool = Fals
 
 def to_unit(x: Tensor) -> Tensor:
     return x.float().div_(127.5).sub_(1.0)  # ToTensor + Normalize(0.5, 0.5): [-1, 1]
+
+
+# -- WGAN main.py's input pipeline --------------------------------------------------------------
+
+LSUN_SIZE = (342, 256)  # LSUN bedrooms: shorter side 256 (4:3 typical)
+
+
+def synthetic_lsun_webp(n: int, seed: int) -> list[bytes]:
+    """Stand-ins for LSUN's lmdb values (WebP photographs, shorter side 256): smooth colour
+    fields (a 6x8 random image upsampled) plus pixel noise, so that they neither compress to
+    nothing nor cost more to decode than photographs."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        low = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize(LSUN_SIZE, Image.BICUBIC)
+        pixels = np.asarray(low).astype(np.int16) + rng.normal(0, 6, (LSUN_SIZE[1], LSUN_SIZE[0], 3)).astype(np.int16)
+        buf = io.BytesIO()
+        Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(buf, format="WEBP", quality=80)
+        out.append(buf.getvalue())
+    return out
+
+
+class _OfficialItems(torch.utils.data.Dataset):
+    """One PIL image per item through main.py's transforms: torchvision's LSUN (decode the
+    encoded value) for 3-channel steps, its FashionMNIST (Image.fromarray of the uint8 array)
+    for 1-channel ones."""
+
+    def __init__(self, items: list, resolution: int, channels: int):
+        from torchvision import transforms
+
+        self.items, self.channels = items, channels
+        self.transform = transforms.Compose([  # main.py: Scale (= Resize), CenterCrop, ToTensor, Normalize
+            transforms.Resize(resolution), transforms.CenterCrop(resolution), transforms.ToTensor(),
+            transforms.Normalize([0.5] * channels, [0.5] * channels)])
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Tensor:
+        from PIL import Image
+
+        item = self.items[i]
+        image = Image.open(io.BytesIO(item)).convert("RGB") if self.channels == 3 else Image.fromarray(item, mode="L")
+        return self.transform(image)
+
+
+class OfficialInput:
+    """WGAN main.py's input [C]: a torchvision dataset (LSUN at paper size; at ``small`` the
+    Fashion-MNIST array) through Scale/CenterCrop/ToTensor/Normalize per image, batched by
+    DataLoader(shuffle=True, num_workers=2) (main.py's --workers default), copied to the device.
+
+    On a GPU machine the two worker processes run on spare cores, overlapping the step: there
+    the real DataLoader runs and its cost is the data wait. On a CPU the workers compete with the
+    step for the same cores; here the same per-item work runs on two threads (PIL and the
+    transforms release the GIL) right before the step that draws the batch: its CPU cost without
+    oversubscription's scheduling losses (a lower bound), none of it spilling into the next
+    configuration's timing."""
+
+    def __init__(self, step: StepDef, n: int, device: torch.device, seed: int):
+        c, h, _ = step.shape
+        items = synthetic_lsun_webp(min(n, 64), seed) if c == 3 else \
+            list(image_data((1, 28, 28), n, seed)[:, 0].numpy())
+        self.dataset = _OfficialItems([items[i % len(items)] for i in range(n)], h, c)
+        self.batch, self.device = step.training["batch_size"], device
+        self.gen = torch.Generator().manual_seed(seed)
+        if device.type == "cuda":
+            self.loader = torch.utils.data.DataLoader(self.dataset, self.batch, shuffle=True, num_workers=2,
+                                                      persistent_workers=True, generator=self.gen)
+            self.batches = iter(self.loader)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool, self.order, self.pos = ThreadPoolExecutor(2), torch.randperm(n, generator=self.gen), 0
+
+    def next(self) -> Tensor:
+        if self.device.type == "cuda":
+            batch = next(self.batches, None)
+            if batch is None:  # a new epoch, as main.py's ``for epoch``
+                self.batches = iter(self.loader)
+                batch = next(self.batches)
+            return batch.to(self.device)
+        if self.pos + self.batch > len(self.dataset):
+            self.order, self.pos = torch.randperm(len(self.dataset), generator=self.gen), 0
+        idx = self.order[self.pos:self.pos + self.batch].tolist()
+        self.pos += self.batch
+        return torch.stack(list(self.pool.map(self.dataset.__getitem__, idx)))
 
 
 # -- the engine --------------------------------------------------------------------------------
@@ -331,9 +428,11 @@ class OfficialRunner:
     ``tf_gp`` (gan_cifar.py: D(fake) - D(real) + GP, separate forwards), ``tf_gp_concat``
     (gan_cifar_resnet.py: one forward over cat(real, fake), + GP)."""
 
-    def __init__(self, step: StepDef, data: Tensor, device: torch.device, seed: int = 0):
+    def __init__(self, step: StepDef, data: Tensor, device: torch.device, seed: int = 0,
+                 pipeline: OfficialInput | None = None):
         t = step.training
         torch.manual_seed(seed)
+        self.pipeline = pipeline
         self.G, self.D = build(step.generator).to(device), build(step.critic).to(device)
         self.device, self.style, self.nz = device, step.official, step.nz
         self.batch = t["batch_size"]
@@ -362,6 +461,10 @@ class OfficialRunner:
 
     def _real(self) -> Tensor:
         start = time.perf_counter()
+        if self.pipeline is not None:
+            x = self.pipeline.next().to(self.device)
+            self.waited += time.perf_counter() - start
+            return x
         if self.pos + self.batch > len(self.data):
             self.order, self.pos = torch.randperm(len(self.data), generator=self.gen), 0
         idx = self.order[self.pos:self.pos + self.batch]
@@ -471,6 +574,10 @@ def measure_step(step: StepDef, size: str, device: torch.device, rounds: int, co
     clock, mem = Clock(device), PeakMemory(device)
     data = image_data(step.shape, 1024 if size != "quick" else 64, seed=0)
     runners = [Measure("baseline", OfficialRunner(step, data, device))]
+    if step.official == "wgan_main":  # the baseline reads images as main.py does; the same without, for reference
+        pipeline = OfficialInput(step, len(data), device, seed=1)
+        runners = [Measure("baseline", OfficialRunner(step, data, device, pipeline=pipeline)),
+                   Measure(BASELINE_IN_MEMORY, OfficialRunner(step, data, device))]
     for name in configs:
         runners.append(Measure(name, EngineRunner(step, CONFIGS[name], data, device)))
     n_critic = runners[0].runner.n_critic
@@ -489,7 +596,7 @@ def measure_step(step: StepDef, size: str, device: torch.device, rounds: int, co
             m.last = n_critic * tc + tg
         log(f"  {step.name}/{size} round {r}/{rounds}{' (warm-up)' if r == 0 else ''}: "
             + ", ".join(f"{m.config} {m.last:.2f}s" for m in runners))
-    flop_c, flop_g = count_flops(runners[1].runner)
+    flop_c, flop_g = count_flops(next(m.runner for m in runners if isinstance(m.runner, EngineRunner)))
     flop = n_critic * flop_c + flop_g
     base = runners[0].iteration_times(n_critic)
     rows = []
@@ -678,7 +785,8 @@ def main(argv: list[str] | None = None) -> int:
             numerics += numerics_check(QUICK[s] if args.quick else STEPS[s]["small"], device, n_it, log)
     csv_path, md_path = save(rows, numerics, peaks, device, start, args.quick)
     print(md_path.read_text())
-    log(f"wrote {csv_path.relative_to(ROOT)} and {md_path.relative_to(ROOT)} in {time.perf_counter() - start:.0f} s")
+    shown = [path.relative_to(ROOT) if path.is_relative_to(ROOT) else path for path in (csv_path, md_path)]
+    log(f"wrote {shown[0]} and {shown[1]} in {time.perf_counter() - start:.0f} s")
     return 0
 
 
