@@ -160,6 +160,26 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def training_precision(settings: dict) -> str:
+    """The arithmetic an experiment's runs train in: every ``precision`` its settings name (the
+    engine's ``training.precision``), fp32 where none does (the engine's default). The scorecard
+    names it beside each number, since bf16 is a speed lever at CPU scales."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "precision" and isinstance(value, str):
+                    found.add(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(settings)
+    return "/".join(sorted(found)) or "fp32"
+
+
 def scorecard(scale: str, selected: list[str], results_root: Path = Path("results"),
               config_dir: Path = cfg.CONFIG_DIR) -> pd.DataFrame:
     rows = []
@@ -175,7 +195,7 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
         rows.append({
             "paper": claim.paper, "artifact": claim.artifact, "claim": text["claim"], "measure": text["measure"],
             "published": _fmt(claim.published), "at start": _fmt(entry.get("start")), "reproduced": _fmt(value), "tolerance": claim.tolerance_text,
-            "scale": scale, "verdict": result, "reason": reason, "seeds": claim.seeds,
+            "scale": scale, "precision": training_precision(settings), "verdict": result, "reason": reason, "seeds": claim.seeds,
             "from": entry.get("file", str(path) if measured is not None else "—"),
             "control": (f"exempt: {claim.control['exempt']}" if "exempt" in claim.control
                         else f"fails when {claim.control['breaks']}"),
@@ -187,7 +207,7 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
 def write_scorecard(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     cols = ["paper", "artifact", "claim", "measure", "published", "at start", "reproduced", "tolerance", "scale",
-            "verdict", "control", "from"]
+            "precision", "verdict", "control", "from"]
     counts = frame["verdict"].value_counts().to_dict()
     summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in (REPRODUCED, NOT_REPRODUCED, NOT_EVALUATED))
     md = [f"# Scorecard (scale `{frame['scale'].iat[0]}`)", "", summary, "",

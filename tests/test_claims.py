@@ -113,6 +113,20 @@ def test_scorecard_lists_every_claim_even_unselected(tmp_path):
     assert "not selected" in paths[0].read_text()
 
 
+def test_scorecard_names_each_experiments_precision(tmp_path, monkeypatch):
+    assert cl.training_precision({"training": {"iterations": 5}}) == "fp32"  # the engine's default
+    assert cl.training_precision({"methods": {"wgan": {"precision": "bf16"}, "gan": {}}}) == "bf16"
+    assert cl.training_precision({"runs": [{"precision": "bf16"}, {"precision": "fp32"}]}) == "bf16/fp32"
+    resolve = cfg.resolve
+    monkeypatch.setattr(cfg, "resolve", lambda experiment, scale: {
+        **resolve(experiment, scale), **({"training": {"precision": "bf16"}} if experiment == "wgangp_toy" else {})})
+    frame = cl.scorecard("smoke", selected=[], results_root=tmp_path)
+    toy = frame["claim_id"].isin({c.id for c in ALL if c.experiment == "wgangp_toy"})
+    assert toy.any() and set(frame.loc[toy, "precision"]) == {"bf16"}
+    assert set(frame.loc[~toy, "precision"]) == {"fp32"}
+    assert "| bf16 |" in cl.write_scorecard(frame, tmp_path / "out")[0].read_text()
+
+
 @pytest.mark.parametrize("scale", cfg.SCALES)
 def test_claim_placeholders_name_settings(scale):
     """Claim texts write numbers that live in settings as {dotted.setting}; each resolves."""
