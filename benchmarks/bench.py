@@ -343,7 +343,8 @@ class _OfficialItems(torch.utils.data.Dataset):
 class OfficialInput:
     """WGAN main.py's input [C]: a torchvision dataset (LSUN at paper size; at ``small`` the
     Fashion-MNIST array) through Scale/CenterCrop/ToTensor/Normalize per image, batched by
-    DataLoader(shuffle=True, num_workers=2) (main.py's --workers default), copied to the device.
+    DataLoader(shuffle=True, num_workers=2) (main.py's --workers default); host batches, which
+    the baseline copies to the device as main.py does.
 
     On a GPU machine the two worker processes run on spare cores, overlapping the step: there
     the real DataLoader runs and its cost is the data wait. On a CPU the workers compete with the
@@ -374,7 +375,7 @@ class OfficialInput:
             if batch is None:  # a new epoch, as main.py's ``for epoch``
                 self.batches = iter(self.loader)
                 batch = next(self.batches)
-            return batch.to(self.device)
+            return batch
         if self.pos + self.batch > len(self.dataset):
             self.order, self.pos = torch.randperm(len(self.dataset), generator=self.gen), 0
         idx = self.order[self.pos:self.pos + self.batch].tolist()
