@@ -47,7 +47,7 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT))
 from replication.data.batches import SamplerSource, TensorSource  # noqa: E402
 from replication.nets import build  # noqa: E402
 from replication.train.adversarial import AdversarialStep, Sources  # noqa: E402
-from replication.train.spec import parse_training  # noqa: E402
+from replication.settings.training import parse_training  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")

@@ -21,9 +21,80 @@ import pandas as pd
 from replication import config as cfg
 from replication.errors import ReplicationError
 from replication.io import read_json, write_frame, write_text
+from replication.settings import plain, setting_at
 
 SCALE_RANK = {s: i for i, s in enumerate(cfg.SCALES)}
 REPRODUCED, NOT_REPRODUCED, NOT_EVALUATED = "reproduced", "not reproduced", "not evaluated"
+
+
+class Test:
+    """A claim's test kind (``test: {kind: ...}`` in its YAML): whether a measured value passes,
+    and the tolerance as the scorecard prints it. A non-finite or exactly-zero number never
+    passes a numeric test: a dead network (gradient norms of 0, log -inf) must not satisfy a
+    bound by accident."""
+
+    def __init__(self, test: dict, seeds: int):
+        self.test, self.seeds = test, seeds
+
+    def passes(self, value: Any, published: Any) -> bool:
+        value = float(value)
+        return math.isfinite(value) and value != 0.0 and self.holds(value, published)
+
+
+class Within(Test):
+    def text(self) -> str:
+        return f"± {self.test['tolerance']:g}"
+
+    def holds(self, value: float, published: Any) -> bool:
+        return abs(value - float(published)) <= self.test["tolerance"]
+
+
+class AtMost(Test):
+    def text(self) -> str:
+        return f"≤ {self.test['threshold']:g}"
+
+    def holds(self, value: float, published: Any) -> bool:
+        return value <= self.test["threshold"]
+
+
+class AtLeast(Test):
+    def text(self) -> str:
+        return f"≥ {self.test['threshold']:g}"
+
+    def holds(self, value: float, published: Any) -> bool:
+        return value >= self.test["threshold"]
+
+
+class Between(Test):
+    def text(self) -> str:
+        return f"in [{self.test['low']:g}, {self.test['high']:g}]"
+
+    def holds(self, value: float, published: Any) -> bool:
+        return self.test["low"] <= value <= self.test["high"]
+
+
+class Holds(Test):
+    def text(self) -> str:
+        return "holds"
+
+    def passes(self, value: Any, published: Any) -> bool:
+        return value is True
+
+
+class Ordering(Test):
+    """Per-seed differences (a - b) of the ordered quantities; every one must clear the margin."""
+
+    def text(self) -> str:
+        return f"> {self.test['margin']:g} in each of {self.seeds} seeds"
+
+    def passes(self, value: Any, published: Any) -> bool:
+        values = [float(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+        return (len(values) >= self.seeds and all(math.isfinite(v) for v in values)
+                and all(v > self.test["margin"] for v in values))
+
+
+TESTS = {"within": Within, "at_most": AtMost, "at_least": AtLeast, "between": Between, "holds": Holds,
+         "ordering": Ordering}
 
 
 @dataclass(frozen=True)
@@ -44,67 +115,37 @@ class Claim:
     control: dict  # {setting: deltas over smoke, breaks: why} or {exempt: reason}
 
     @property
+    def kind(self) -> Test:
+        return TESTS[self.test["kind"]](self.test, self.seeds)
+
+    @property
     def tolerance_text(self) -> str:
-        t = self.test
-        kind = t["kind"]
-        if kind == "within":
-            return f"± {t['tolerance']:g}"
-        if kind == "at_most":
-            return f"≤ {t['threshold']:g}"
-        if kind == "at_least":
-            return f"≥ {t['threshold']:g}"
-        if kind == "between":
-            return f"in [{t['low']:g}, {t['high']:g}]"
-        if kind == "ordering":
-            return f"> {t['margin']:g} in each of {self.seeds} seeds"
-        return "holds"
+        return self.kind.text()
 
     def passes(self, value: Any) -> bool:
-        """The claim's own test. A non-finite or exactly-zero measure never passes: a dead
-        network (gradient norms of 0, log -inf) must not satisfy a bound by accident."""
-        t = self.test
-        kind = t["kind"]
-        if kind == "holds":
-            return value is True
-        if kind == "ordering":
-            # per-seed differences (a - b) of the ordered quantities; all must clear the margin
-            values = [float(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
-            return (len(values) >= self.seeds and all(math.isfinite(v) for v in values)
-                    and all(v > t["margin"] for v in values))
-        value = float(value)
-        if not math.isfinite(value) or value == 0.0:
-            return False
-        if kind == "within":
-            return abs(value - float(self.published)) <= t["tolerance"]
-        if kind == "at_most":
-            return value <= t["threshold"]
-        if kind == "at_least":
-            return value >= t["threshold"]
-        if kind == "between":
-            return t["low"] <= value <= t["high"]
-        raise ValueError(f"unknown test kind {kind!r}")
+        """The claim's own test."""
+        return self.kind.passes(value, self.published)
 
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\}")
 
 
-def render(text: str, settings: dict, where: str = "claim") -> str:
+def render(text: str, settings, where: str = "claim", features: str | None = None) -> str:
     """Fill ``{dotted.setting}`` placeholders from the resolved settings of the scale being
-    judged, so claim texts never repeat (and never contradict) a number that lives in settings."""
+    judged (``{features}``: the scale's image-quality features), so claim texts never repeat
+    (and never contradict) a number that lives in settings."""
     def value(match: re.Match) -> str:
-        node: Any = settings
-        for part in match.group(1).split("."):
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            elif isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                raise ReplicationError(f"{where}: placeholder {{{match.group(1)}}} names no setting")
+        if match.group(1) == "features" and features is not None:
+            return features
+        try:
+            node = setting_at(settings, match.group(1), where)
+        except ReplicationError:
+            raise ReplicationError(f"{where}: placeholder {{{match.group(1)}}} names no setting") from None
         if isinstance(node, float):
             return f"{node:g}"
         if isinstance(node, int) and not isinstance(node, bool) and abs(node) >= 10_000:
             return f"{node:,}"
-        return str(node)
+        return str(list(node) if isinstance(node, tuple) else node)
 
     return PLACEHOLDER.sub(value, text)
 
@@ -160,7 +201,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def training_precision(settings: dict) -> str:
+def training_precision(settings) -> str:
     """The arithmetic an experiment's runs train in: every ``precision`` its settings name (the
     engine's ``training.precision``), fp32 where none does (the engine's default). The scorecard
     names it beside each number, since bf16 is a speed lever at CPU scales."""
@@ -176,7 +217,7 @@ def training_precision(settings: dict) -> str:
         elif isinstance(node, list):
             for value in node:
                 walk(value)
-    walk(settings)
+    walk(plain(settings))
     return "/".join(sorted(found)) or "fp32"
 
 
@@ -190,7 +231,7 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
         result, reason, value = verdict(claim, scale, measured, chosen)
         entry = (measured or {}).get(claim.key) or {}
         settings = cfg.resolve(claim.experiment, scale)
-        text = {field: render(getattr(claim, field), settings, f"claim {claim.id}")
+        text = {field: render(getattr(claim, field), settings, f"claim {claim.id}", cfg.features_of(scale))
                 for field in ("claim", "measure", "rationale")}
         rows.append({
             "paper": claim.paper, "artifact": claim.artifact, "claim": text["claim"], "measure": text["measure"],

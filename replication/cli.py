@@ -6,6 +6,7 @@
     replicate notebook ARTIFACT --scale S       execute one report notebook (jupytext + papermill)
     replicate scorecard --scale S               reports/<scale>/scorecard.{md,html,csv}
     replicate manifest --scale S                the reports/all manifest (and the report's landing page)
+    replicate compare A B --scale S             differences between two builds' measured values
     replicate fetch DATASET                     download/verify/pack a dataset
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
@@ -62,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", default="reports", type=Path)
     p.add_argument("--out", default=Path("reports/all"), type=Path)
 
+    p = sub.add_parser("compare", help="differences between two builds' measured values (exit 1 if any)")
+    p.add_argument("a", type=Path, help="a results root (e.g. results) or a published folder")
+    p.add_argument("b", type=Path)
+    p.add_argument("--scale", default="small")
+    p.add_argument("--experiments", default="all")
+    p.add_argument("--tolerance", type=float, default=0.0, help="relative tolerance on numbers (default: exact)")
+
     p = sub.add_parser("fetch", help="download (where allowed), verify and pack a dataset")
     p.add_argument("dataset")
     p.add_argument("--root", default=None, help="data root (default: $REPLICATION_DATA or ./data)")
@@ -93,14 +101,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if hasattr(args, "scale"):
         cfg.check_scale(args.scale)
     if args.command == "run":
-        from replication.experiments import execute_run
+        from replication.runs import execute_run
         print(execute_run(args.experiment, args.run, args.scale, args.device, args.threads, args.results, args.extra_deltas))
     elif args.command == "evaluate":
-        from replication.experiments import execute_evaluation
+        from replication.runs import execute_evaluation
         print(execute_evaluation(args.experiment, args.run, args.scale, args.device, args.threads, args.results,
                                  args.extra_deltas))
     elif args.command == "summarize":
-        from replication.experiments import execute_summary
+        from replication.runs import execute_summary
         print(execute_summary(args.experiment, args.scale, args.results, args.extra_deltas))
     elif args.command == "notebook":
         from replication.report import run_notebook
@@ -115,6 +123,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from replication.report import write_manifest, write_report_index
         print(write_report_index(args.scale, args.reports))
         print(write_manifest(args.scale, cfg.selected_experiments(args.experiments), args.reports, args.out))
+    elif args.command == "compare":
+        from replication.compare import compare
+        lines = compare(args.a, args.b, args.scale, cfg.selected_experiments(args.experiments), args.tolerance)
+        print("\n".join(lines) or f"no differences ({args.scale})")
+        return 1 if lines else 0
     elif args.command == "fetch":
         from replication import data
         if args.describe:

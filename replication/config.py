@@ -1,16 +1,18 @@
 """Layered configuration: paper settings per experiment, schema-checked scale deltas.
 
     workflow/config/experiments/<id>.yaml   settings at scale `paper`, each with its source
-    workflow/config/scales/<scale>.yaml     {experiment id: {key: smaller value}}
+    workflow/config/scales/<scale>.yaml     {experiment id: {key: smaller value}}, and the
+                                            scale's image-quality features (proxy | inception)
     workflow/config/claims/<id>.yaml        the experiment's claims (see replication.claims)
 
 A scale may only shrink sizes and iteration counts: its keys must exist in the paper
-settings and keep their type. Unknown keys, scales or experiments are one-line errors.
+settings and keep their type (``replication.settings.merge``). The merged settings are then
+parsed into the experiment's types (``replication.settings.experiments``): unknown keys,
+wrong types, scales or experiments are one-line errors, raised while the DAG is parsed.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import os
@@ -21,6 +23,7 @@ import jsonschema
 import yaml
 
 from replication.errors import ReplicationError
+from replication.settings import merge, parse, setting_at
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO / "workflow" / "config"
@@ -102,60 +105,42 @@ def paper_file(exp_id: str, config_dir: Path = CONFIG_DIR) -> dict:
     return doc
 
 
-def _merge(base: dict, delta: dict, where: str) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in delta.items():
-        if key not in base:
-            raise ReplicationError(f"{where}: unknown key {key!r}; valid keys: {', '.join(sorted(base))}")
-        old = base[key]
-        if isinstance(old, dict) and isinstance(value, dict):
-            out[key] = _merge(old, value, f"{where}.{key}")
-        elif isinstance(old, bool) != isinstance(value, bool) or (
-            not isinstance(value, type(old)) and not (isinstance(old, float) and isinstance(value, int))
-            and old is not None
-        ):
-            raise ReplicationError(f"{where}: {key!r} must be {type(old).__name__} like the paper value {old!r}, got {value!r}")
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def scale_deltas(scale: str, config_dir: Path = CONFIG_DIR) -> dict:
+@functools.cache
+def scale_file(scale: str, config_dir: Path = CONFIG_DIR) -> dict:
     path = config_dir / "scales" / f"{check_scale(scale)}.yaml"
     doc = read_yaml(path) or {}
     validate(doc, "scale", str(path))
     for exp_id in doc:
-        check_experiment(exp_id, config_dir)
+        if exp_id != "features":
+            check_experiment(exp_id, config_dir)
     return doc
 
 
-def resolve(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None,
-            config_dir: Path = CONFIG_DIR) -> dict:
-    """The fully resolved settings of one experiment at one scale."""
+def features_of(scale: str, config_dir: Path = CONFIG_DIR) -> str:
+    """The scale's image-quality features: ``proxy`` (the calibrated classifier) or ``inception``."""
+    return scale_file(scale, config_dir)["features"]
+
+
+@functools.cache
+def resolve(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None, config_dir: Path = CONFIG_DIR):
+    """The settings of one experiment at one scale, typed (``replication.settings.experiments``);
+    cached: treat them as read-only."""
+    from replication.settings.experiments import SETTINGS
+
+    path = (config_dir / "experiments" / f"{exp_id}.yaml").relative_to(config_dir.parent.parent)
     settings = paper_file(exp_id, config_dir)["settings"]
-    deltas = scale_deltas(scale, config_dir).get(exp_id, {})
-    settings = _merge(settings, deltas, f"scales/{scale}.yaml:{exp_id}")
+    settings = merge(settings, scale_file(scale, config_dir).get(exp_id, {}), f"scales/{scale}.yaml: {exp_id}")
     if extra_deltas:
         doc = read_yaml(Path(extra_deltas)) or {}
-        validate(doc, "scale", str(extra_deltas))
-        settings = _merge(settings, doc.get(exp_id, {}), f"{extra_deltas}:{exp_id}")
-    return settings
-
-
-def workflow_config(overrides: dict | None = None, config_dir: Path = CONFIG_DIR) -> dict:
-    """``config.yaml`` with command-line overrides, validated (used by the CLI; Snakemake
-    validates the same schema with snakemake.utils.validate)."""
-    config = read_yaml(config_dir / "config.yaml")
-    config.update(overrides or {})
-    validate(config, "config", "workflow config (--config)")
-    check_scale(config["scale"])
-    selected_experiments(config.get("experiments"), config_dir)
-    return config
+        if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+            raise ReplicationError(f"{extra_deltas}: expected {{experiment id: {{setting: value}}}}")
+        settings = merge(settings, doc.get(exp_id, {}), f"{extra_deltas}: {exp_id}")
+    return parse(SETTINGS[exp_id], settings, f"{path} (scale {scale}): settings")
 
 
 # -- the run matrix: which runs an experiment has, declared in its YAML (cheap for the DAG) --
 
-def run_matrix(exp_id: str, settings: dict, config_dir: Path = CONFIG_DIR) -> dict[str, dict]:
+def run_matrix(exp_id: str, settings, config_dir: Path = CONFIG_DIR) -> dict[str, dict]:
     """``{run_id: params}`` from the experiment file's ``runs:`` list. Each entry names a
     ``task`` (a function of the experiment module), an ``id`` template (default: the task),
     ``foreach`` bindings (a list of values, or a dotted path into the resolved settings: a list
@@ -184,24 +169,14 @@ def run_matrix(exp_id: str, settings: dict, config_dir: Path = CONFIG_DIR) -> di
     return matrix
 
 
-def setting_at(settings: dict, path: str, where: str) -> Any:
-    """The setting at a dotted path (``methods.wgan.training.iterations``)."""
-    node: Any = settings
-    for part in str(path).split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ReplicationError(f"{where}: no setting {path!r}")
-        node = node[part]
-    return node
-
-
-def _values(settings: dict, source: Any, where: str) -> list:
+def _values(settings, source: Any, where: str) -> list:
     if isinstance(source, list):
         return source
     node = setting_at(settings, source, where)
     if isinstance(node, dict):
         return list(node)
-    if isinstance(node, list):
-        return node
+    if isinstance(node, (list, tuple)):
+        return list(node)
     if isinstance(node, int) and not isinstance(node, bool) and node >= 0:
         return list(range(node))  # a count: e.g. 200 sampled architectures, indices 0..199
     raise ReplicationError(f"{where}: setting {source!r} is neither a list, a mapping nor a count")

@@ -1,4 +1,4 @@
-"""Adversarial objectives as a small registry, in one sign convention: the critic's output is
+"""Adversarial objectives (named in replication.registries.OBJECTIVES), in one sign convention: the critic's output is
 high on real data.
 
 WGAN's PyTorch code trains netD = -f (minimising D(real) - D(fake)); WGAN-GP's TF code trains
@@ -25,6 +25,7 @@ from torch import Tensor, autograd, nn
 from replication.errors import ReplicationError
 
 
+
 @dataclass(frozen=True)
 class Objective:
     name: str
@@ -42,23 +43,21 @@ def _js_bound(critic_loss: Tensor) -> Tensor:
     return math.log(2.0) - 0.5 * critic_loss
 
 
-OBJECTIVES: dict[str, Objective] = {
-    "wgan": Objective("wgan", lambda r, f: f.mean() - r.mean(), lambda f: -f.mean(), lambda loss: -loss),
-    # Minimax: minimise E log(1 - D(G(z))) = -E softplus(logit): saturates when D rejects fakes.
-    "gan_minimax": Objective("gan_minimax", _bce_pair, lambda f: -F.softplus(f).mean(), _js_bound),
-    # Non-saturating "-log D" trick (Goodfellow et al. 2014; pytorch/examples dcgan errG).
-    "gan_ns": Objective("gan_ns", _bce_pair, lambda f: F.softplus(-f).mean(), _js_bound),
-    # Mao et al.; WGAN-GP Appendix E: D 1/2 [(D(x) - 1)^2 + D(G(z))^2], G (D(G(z)) - 1)^2.
-    "lsgan": Objective("lsgan", lambda r, f: 0.5 * ((r - 1).pow(2).mean() + f.pow(2).mean()),
-                       lambda f: (f - 1).pow(2).mean(), lambda loss: torch.full_like(loss, float("nan"))),
-}
+WGAN = Objective("wgan", lambda r, f: f.mean() - r.mean(), lambda f: -f.mean(), lambda loss: -loss)
+# Minimax: minimise E log(1 - D(G(z))) = -E softplus(logit): saturates when D rejects fakes.
+MINIMAX_GAN = Objective("gan_minimax", _bce_pair, lambda f: -F.softplus(f).mean(), _js_bound)
+# Non-saturating "-log D" trick (Goodfellow et al. 2014; pytorch/examples dcgan errG).
+NON_SATURATING_GAN = Objective("gan_ns", _bce_pair, lambda f: F.softplus(-f).mean(), _js_bound)
+# Mao et al.; WGAN-GP Appendix E: D 1/2 [(D(x) - 1)^2 + D(G(z))^2], G (D(G(z)) - 1)^2.
+LSGAN = Objective("lsgan", lambda r, f: 0.5 * ((r - 1).pow(2).mean() + f.pow(2).mean()),
+                  lambda f: (f - 1).pow(2).mean(), lambda loss: torch.full_like(loss, float("nan")))
 
 
 def get(name: str) -> Objective:
-    try:
-        return OBJECTIVES[name]
-    except KeyError:
-        raise ReplicationError(f"unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}") from None
+    """The objective registered under ``name`` (replication.registries.OBJECTIVES)."""
+    from replication.registries import OBJECTIVES
+
+    return OBJECTIVES.get(name)
 
 
 def critic_loss(objective: str, real_out: Tensor, fake_out: Tensor) -> Tensor:

@@ -32,3 +32,25 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False) -> subproc
 
 def snakemake_bin() -> str:
     return shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
+
+
+def settings_with(experiment: str, scale: str, folder: Path, deltas: dict | None = None):
+    """The typed settings of ``experiment`` at ``scale`` with ``{dotted.path: value}`` deltas
+    applied as an extra-deltas file would (the strict merge, then the parse)."""
+    import yaml
+
+    from replication import config as cfg
+
+    if not deltas:
+        return cfg.resolve(experiment, scale)
+    nested: dict = {}
+    for path, value in deltas.items():
+        *parents, last = path.split(".")
+        node = nested
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / f"deltas_{abs(hash(repr(sorted(deltas.items()))))}.yaml"
+    file.write_text(yaml.safe_dump({experiment: nested}))
+    return cfg.resolve(experiment, scale, str(file))

@@ -7,6 +7,7 @@ import pytest
 
 from helpers import REPO
 from replication import claims as cl
+from replication.settings import plain
 from replication import config as cfg
 
 
@@ -118,8 +119,14 @@ def test_scorecard_names_each_experiments_precision(tmp_path, monkeypatch):
     assert cl.training_precision({"methods": {"wgan": {"precision": "bf16"}, "gan": {}}}) == "bf16"
     assert cl.training_precision({"runs": [{"precision": "bf16"}, {"precision": "fp32"}]}) == "bf16/fp32"
     resolve = cfg.resolve
-    monkeypatch.setattr(cfg, "resolve", lambda experiment, scale: {
-        **resolve(experiment, scale), **({"training": {"precision": "bf16"}} if experiment == "wgangp_toy" else {})})
+
+    def bf16(node):  # every training block of the toy experiment in bf16
+        if isinstance(node, dict):
+            return {k: "bf16" if k == "precision" else bf16(v) for k, v in node.items()}
+        return [bf16(v) for v in node] if isinstance(node, list) else node
+
+    monkeypatch.setattr(cfg, "resolve", lambda experiment, scale: bf16(plain(resolve(experiment, scale)))
+                        if experiment == "wgangp_toy" else resolve(experiment, scale))
     frame = cl.scorecard("smoke", selected=[], results_root=tmp_path)
     toy = frame["claim_id"].isin({c.id for c in ALL if c.experiment == "wgangp_toy"})
     assert toy.any() and set(frame.loc[toy, "precision"]) == {"bf16"}
@@ -133,7 +140,7 @@ def test_claim_placeholders_name_settings(scale):
     for claim in ALL:
         settings = cfg.resolve(claim.experiment, scale)
         for field in ("claim", "measure", "rationale"):
-            rendered = cl.render(getattr(claim, field), settings, claim.id)  # raises on an unknown setting
+            rendered = cl.render(getattr(claim, field), settings, claim.id, cfg.features_of(scale))  # raises if unknown
             assert not cl.PLACEHOLDER.search(rendered), (claim.id, field, rendered)
 
 

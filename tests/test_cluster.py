@@ -97,7 +97,7 @@ def test_runtime_follows_the_measured_step_speed():
     """The same step speed, ten times the iterations: about ten times the training minutes."""
     res = cfg.paper_file("wgangp_cifar_curves")["resources"]
     small, paper = (cfg.job_resources("wgangp_cifar_curves", s)["runtime"] - cfg.RUNTIME_FLOOR_MIN for s in ("small", "paper"))
-    iterations = {s: cfg.resolve("wgangp_cifar_curves", s)["training"]["iterations"] for s in ("small", "paper")}
+    iterations = {s: cfg.resolve("wgangp_cifar_curves", s).training["iterations"] for s in ("small", "paper")}
     assert small == pytest.approx(cfg.RUNTIME_MARGIN * iterations["small"] / res["gen_it_s"]["small"] / 60, abs=1)
     assert paper == pytest.approx(cfg.RUNTIME_MARGIN * iterations["paper"] / res["gen_it_s"]["paper"] / 60, abs=1)
 

@@ -11,7 +11,7 @@ import yaml
 
 from replication import claims as cl
 from replication import config as cfg
-from replication.experiments import execute_evaluation, execute_run, execute_summary
+from replication.runs import execute_evaluation, execute_run, execute_summary
 
 ALL = cl.load_claims()
 CONTROLLED = [c for c in ALL if "setting" in c.control]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from replication.train.convergence import Plateau, fitted_change
-from replication.train.spec import ConvergenceSpec, parse_training
+from replication.settings.training import ConvergenceSpec, parse_training
 
 
 def _rows(values, start=0):

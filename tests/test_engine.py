@@ -13,12 +13,13 @@ from replication.data.batches import SamplerSource, TensorSource
 from replication.errors import ReplicationError
 from replication.io import load_torch
 from replication.nets.registry import NETWORKS, register
-from replication.train import EvalData, Sources, build_trainer, merged, parse_training
-from replication.train.spec import ConvergenceSpec
+from replication.settings import merge
+from replication.train import EvalData, Sources, build_trainer, parse_training
+from replication.settings.training import ConvergenceSpec
 from replication.train.convergence import Plateau
 from replication.train.metric_log import MetricLog
 from replication.train.optim import TFRMSprop
-from replication.train.spec import CriticScheduleSpec
+from replication.settings.training import CriticScheduleSpec
 from helpers import Killed, kill_at
 
 BLOCK = {
@@ -62,10 +63,16 @@ def test_training_block_defaults_and_strict_keys():
 
 
 def test_method_deltas_merge_recursively():
-    out = merged(BLOCK, {"optimizers": {"critic": {"name": "adam"}}, "lipschitz": {"method": "gp"}})
+    out = merge(BLOCK, {"optimizers": {"critic": {"name": "adam"}}, "lipschitz": {"method": "gp"}}, "methods.m")
     assert out["optimizers"]["critic"] == {"name": "adam", "lr": 1e-3}
     assert out["optimizers"]["generator"] == BLOCK["optimizers"]["generator"]
     assert BLOCK["optimizers"]["critic"]["name"] == "rmsprop"  # the base block is untouched
+    with pytest.raises(ReplicationError, match="unknown key 'gp_lamda'"):  # strict: a typo is an error
+        merge(BLOCK, {"lipschitz": {"gp_lamda": 1.0}}, "methods.m")
+    added = merge(BLOCK, {"acgan": {"critic_scale": 1.0}}, "methods.m", new_keys=True)  # a variant may add a field
+    assert parse_training(added).acgan.critic_scale == 1.0
+    with pytest.raises(ReplicationError, match="must be int"):
+        merge(BLOCK, {"iterations": "3"}, "methods.m", new_keys=True)
 
 
 def test_wgan_warmup_rule():
@@ -178,7 +185,7 @@ def test_interrupted_training_resumes_bitwise(tmp_path, lipschitz):
     with pytest.raises(Killed):  # after the checkpoint at 10 and a flush at 12: rows 10-12 must be dropped
         _trainer(tmp_path / "b", block, EVAL, on_iteration=kill_at(13)).fit()
     resumed = _trainer(tmp_path / "b", block, EVAL)
-    assert resumed.resume() and resumed.step == 10
+    assert resumed.resume() and resumed.iteration == 10
     resumed.fit()
     for name in ("metrics.csv", "evaluation.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -201,7 +208,7 @@ def test_evaluation_never_changes_the_trajectory(tmp_path):
         a, b = plain.networks[role].state_dict(), evaluated.networks[role].state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a), role  # BN running_mean/var included
     assert len(pd.read_csv(tmp_path / "eval" / "evaluation.csv")) == 24
-    opt_a, opt_b = (t.step_fn.optimizers["critic"].state_dict()["state"] for t in (plain, evaluated))
+    opt_a, opt_b = (t.step.optimizers["critic"].state_dict()["state"] for t in (plain, evaluated))
     assert all(torch.equal(opt_a[i]["square_avg"], opt_b[i]["square_avg"]) for i in opt_a)
 
 
@@ -213,7 +220,7 @@ def test_fixed_generator_and_outputs(tmp_path):
                       fake=SamplerSource(lambda n, g: torch.randn(n, 2, generator=g), 16, device, 2))
     t = build_trainer(block, {"critic": NETS["critic"]}, sources, device=device, state_dir=tmp_path / "s",
                       seed_for=lambda p: 0).fit()
-    assert "generator" not in t.step_fn.optimizers and t.step == 23
+    assert "generator" not in t.step.optimizers and t.iteration == 23
     written = t.write_outputs(tmp_path / "out")
     final = load_torch(written["critic"])
     assert final["spec"] == NETS["critic"] and final["step"] == 23
@@ -229,7 +236,7 @@ def test_clipping_bounds_every_critic_parameter(tmp_path, timing):
     seen = []
     t.networks["critic"].register_forward_pre_hook(lambda m, i: seen.append(max(p.abs().max().item() for p in m.parameters())))
     for _ in range(3):
-        t.step_fn.critic_step()
+        t.step.critic_step()
     top = max(p.abs().max().item() for p in t.networks["critic"].parameters())
     if timing == "after":  # WGAN Algorithm 1 / TF code: every parameter within +-c after the step
         assert top <= 0.01
@@ -246,7 +253,7 @@ def test_every_tensor_of_a_step_lives_on_the_run_device(tmp_path):
                                                                  "generator": {"name": "adam", "lr": 1e-3}}}
         t = build_trainer(block, nets, _sources("meta"), device=torch.device("meta"), state_dir=tmp_path / lipschitz["method"],
                           seed_for=lambda p: 0)
-        out = t.step_fn.iteration(0)
+        out = t.step.iteration(0)
         assert all(v.device.type == "meta" for v in out.values() if isinstance(v, torch.Tensor))
 
 
@@ -319,9 +326,9 @@ def test_conditional_generator_and_acgan_critic(tmp_path):
     seen = []
     t.networks["generator"].register_forward_pre_hook(lambda m, args: seen.append((len(args[0]), args[1].clone())))
     real_labels = []
-    original = t.step_fn.real_batch
-    t.step_fn.real_batch = lambda: (lambda b: (real_labels.append(b[1].clone()), b)[1])(original())
-    out = t.step_fn.iteration(0)
+    original = t.step.real_batch
+    t.step.real_batch = lambda: (lambda b: (real_labels.append(b[1].clone()), b)[1])(original())
+    out = t.step.iteration(0)
     assert out["classifier_loss"] > 0
     assert [n for n, _ in seen] == [4, 4, 8]  # two critic steps at the critic batch, then the 2x generator batch
     assert all(torch.equal(y, r) for (_, y), r in zip(seen[:2], real_labels))
@@ -329,7 +336,7 @@ def test_conditional_generator_and_acgan_critic(tmp_path):
         unlabelled = Sources(real=SamplerSource(lambda n, g: torch.randn(n, 3, 32, 32, generator=g), 4,
                                                 torch.device("cpu"), 1), noise=sources.noise)
         build_trainer(block, nets, unlabelled, device=torch.device("cpu"), state_dir=tmp_path / "u",
-                      seed_for=lambda p: 0).step_fn.critic_step()
+                      seed_for=lambda p: 0).step.critic_step()
 
 
 def test_training_time_in_evaluation_rows_excludes_evaluation_and_resumes(tmp_path):

@@ -7,7 +7,7 @@ import yaml
 
 from replication import config as cfg
 from replication.errors import ReplicationError
-from replication.experiments import Results, load_final, stable_seed
+from replication.runs import Results, load_final, stable_seed
 from replication.io import save_torch, write_json
 
 
@@ -105,3 +105,27 @@ def test_experiment_modules_build_no_optimizer_trainer_or_network():
             if isinstance(node, ast.ClassDef):
                 bases = {ast.unparse(b) for b in node.bases}
                 assert not bases & {"nn.Module", "torch.nn.Module", "Module"}, f"{path} defines network {node.name}"
+
+
+def sibling_imports(source: str) -> set[str]:
+    """Every replication.experiments.<module> a source imports (top level or inside a function)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found |= {node.module or ""} | {f"{node.module}.{a.name}" for a in node.names}
+    return {n for n in found if n.startswith("replication.experiments.")}
+
+
+def test_experiments_never_import_each_other():
+    """A change to one experiment never silently changes another: what several share lives in
+    replication.recipes."""
+    assert sibling_imports("def f():\n    from replication.experiments.wgan_stability import judge\n")
+    assert sibling_imports("from replication.experiments import wgan_curves\n")
+    for exp in cfg.experiment_ids():
+        path = cfg.REPO / "replication" / "experiments" / f"{exp}.py"
+        found = sibling_imports(path.read_text())
+        assert not found, f"{path} imports {sorted(found)}: move the shared part to replication.recipes"

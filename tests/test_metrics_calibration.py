@@ -20,7 +20,7 @@ from replication import claims as claims_mod
 from replication.config import runs_of
 from replication.data import DATASETS, data_root, describe, fetch, pad_to
 from replication.errors import ReplicationError
-from replication.experiments import Results, execute_run, execute_summary, stable_seed
+from replication.runs import Results, execute_run, execute_summary, stable_seed
 from replication.metrics import calibrated_proxy, proxy_path
 from replication.metrics import inception as inc
 from replication.metrics.proxy import calibrated_proxy_at, prepare

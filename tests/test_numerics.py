@@ -21,7 +21,7 @@ import torch
 from replication.data.batches import SamplerSource, TensorSource
 from replication.nets import build
 from replication.train.adversarial import AdversarialStep, Sources
-from replication.train.spec import parse_training
+from replication.settings.training import parse_training
 
 EXACT_RTOL = 1e-4
 BF16_FRACTION = 0.10

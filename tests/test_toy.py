@@ -2,7 +2,6 @@
 per-layer gradient norms, the fixed generator, and bitwise resume of the surface critics
 (fixed generator, convergence criterion) through the engine."""
 
-import copy
 import math
 
 import numpy as np
@@ -11,12 +10,12 @@ import torch
 from torch import nn
 
 from replication import config as cfg
-from replication import objectives as obj
 from replication.data.toy import (EIGHT_GAUSSIANS_CENTRES, eight_gaussians, gaussian_1d, swiss_roll,
                                   twenty_five_gaussians, twenty_five_gaussians_set)
-from replication.experiments import RunContext, wgangp_toy
+from replication.experiments import wgangp_toy
+from replication.runs import RunContext
 from replication.nets import MLP, linear_output_gradient_norms
-from helpers import Killed, kill_at
+from helpers import Killed, kill_at, settings_with
 
 
 def _gen(seed=0):
@@ -72,13 +71,7 @@ def test_swiss_roll_matches_sklearn_construction():
 
 def _ctx(tmp_path, name="state", run="test", deltas=None):
     """A RunContext on the CPU at smoke settings, with ``deltas`` merged in (same ``run``: same seeds)."""
-    settings = copy.deepcopy(cfg.resolve("wgangp_toy", "smoke"))
-    for path, value in (deltas or {}).items():
-        *parents, last = path.split(".")
-        node = settings
-        for key in parents:
-            node = node[key]
-        node[last] = value
+    settings = settings_with("wgangp_toy", "smoke", tmp_path / "deltas", deltas)
     return RunContext("wgangp_toy", run, "smoke", settings, {}, tmp_path / "out", tmp_path / name,
                       torch.device("cpu"), tmp_path)
 
@@ -93,7 +86,7 @@ def test_deep_clipped_critic_keeps_every_parameter_within_c(tmp_path):
     # deep.init_within_clip: tflib's uniform layers rescaled into +-c, so ~1% start at the bound
     assert all(p.abs().max() <= 0.01 + 1e-9 for p in critic.parameters())
     assert max(p.abs().max() for p in critic.parameters()).item() == pytest.approx(0.01)
-    t.step_fn.critic_step()
+    t.step.critic_step()
     assert all(p.abs().max() <= 0.01 for p in critic.parameters())
     # without the option the code's init is kept (max |w| well above c until the first clamp)
     ctx = _ctx(tmp_path, "plain", deltas={"deep.networks.critic.width": 8, "deep.networks.critic.depth": 3,
@@ -107,13 +100,17 @@ def test_deep_clipped_critic_keeps_every_parameter_within_c(tmp_path):
 
 def test_deep_training_blocks():
     s = cfg.resolve("wgangp_toy", "paper")
-    gp = wgangp_toy.deep_training(s, "gp")
-    assert gp["lipschitz"] == {"method": "gp", "gp_lambda": 10.0}
-    assert gp["optimizers"]["critic"] == gp["optimizers"]["generator"] == {"name": "adam", "lr": 0.0001, "betas": [0.5, 0.9]}
-    assert wgangp_toy.deep_training(s, "clip", 0.1)["lipschitz"]["clip_value"] == 0.1
+    gp = wgangp_toy.deep_setup(s, "gp")[0]
+    assert (gp.lipschitz.method, gp.lipschitz.gp_lambda) == ("gp", 10.0)
+    for role in ("critic", "generator"):
+        o = gp.optimizers[role]
+        assert (o.name, o.lr, o.betas) == ("adam", 0.0001, (0.5, 0.9))
+    training, networks = wgangp_toy.deep_setup(s, "clip", 0.1)
+    assert training.lipschitz.clip_value == 0.1 and networks["critic"]["init_bound"] == 0.1  # init_within_clip
+    assert "init_bound" not in wgangp_toy.deep_setup(s, "gp")[1]["critic"]
     with pytest.raises(ValueError, match="clip_value"):
-        wgangp_toy.deep_training(s, "clip")
-    assert s["deep"]["networks"]["critic"]["depth"] == s["deep"]["networks"]["generator"]["depth"] == 12
+        wgangp_toy.deep_setup(s, "clip")
+    assert s.deep.networks["critic"]["depth"] == s.deep.networks["generator"]["depth"] == 12
 
 
 # -- per-layer gradient norms -------------------------------------------------------------------
@@ -217,7 +214,7 @@ def test_tensor_source_without_reshuffle_repeats_one_order():
 def test_25_gaussians_source_iterates_the_fixed_set_in_one_order(tmp_path):
     ctx = _ctx(tmp_path)
     src = wgangp_toy.real_source(ctx, "25gaussians", 64)
-    assert src.reshuffle is False and len(src.data) == 25 * ctx.settings["data"]["25gaussians"]["per_mode"]
+    assert src.reshuffle is False and len(src.data) == 25 * ctx.settings.data["25gaussians"]["per_mode"]
     per_pass = len(src.data) // 64
     first = torch.cat([src.next() for _ in range(per_pass)])
     assert torch.equal(first, torch.cat([src.next() for _ in range(per_pass)]))
@@ -246,30 +243,32 @@ def test_surface_critic_resumes_bitwise(tmp_path, dataset, method):
     with pytest.raises(Killed):  # after the checkpoint at 5 and a flush at 6
         wgangp_toy.surface_trainer(_ctx(tmp_path, "b", deltas=deltas), dataset, method, on_iteration=kill_at(8)).fit()
     resumed = wgangp_toy.surface_trainer(_ctx(tmp_path, "b", deltas=deltas), dataset, method)
-    assert resumed.resume() and resumed.step == 5
+    assert resumed.resume() and resumed.iteration == 5
     resumed.fit()
-    assert resumed.step == straight.step
+    assert resumed.iteration == straight.iteration
     _assert_same(straight, resumed, tmp_path / "a", tmp_path / "b")
     assert resumed.converged_at == straight.converged_at
 
 
 def test_surface_methods_are_todays_hyperparameters():
     s = cfg.resolve("wgangp_toy", "paper")
-    clip, gp, gp_code = (wgangp_toy.surface_training(s, m) for m in ("clip", "gp", "gp_code"))
-    assert clip["lipschitz"] == {"method": "clip", "clip_value": 0.01, "timing": "after"}
-    assert clip["optimizers"] == {"critic": {"name": "rmsprop_tf", "lr": 0.00005}}
-    assert (gp["lipschitz"]["gp_lambda"], gp_code["lipschitz"]["gp_lambda"]) == (10.0, 0.1)
+    clip, gp, gp_code = (s.surface.methods[m].training for m in ("clip", "gp", "gp_code"))
+    assert (clip.lipschitz.method, clip.lipschitz.clip_value, clip.lipschitz.timing) == ("clip", 0.01, "after")
+    assert list(clip.optimizers) == ["critic"] and (clip.optimizers["critic"].name, clip.optimizers["critic"].lr) == \
+        ("rmsprop_tf", 0.00005)
+    assert (gp.lipschitz.gp_lambda, gp_code.lipschitz.gp_lambda) == (10.0, 0.1)
     for block in (gp, gp_code):
-        assert block["optimizers"] == {"critic": {"name": "adam", "lr": 0.0001, "betas": [0.5, 0.9]}}
+        o = block.optimizers["critic"]
+        assert list(block.optimizers) == ["critic"] and (o.name, o.lr, o.betas) == ("adam", 0.0001, (0.5, 0.9))
     for block in (clip, gp, gp_code):
-        assert (block["iterations"], block["batch_size"], block["critic_schedule"]["n_critic"]) == (10000, 256, 5)
-    assert cfg.resolve("wgangp_toy", "small")["surface"]["networks"]["critic"]["width"] == 128
+        assert (block.iterations, block.batch_size, block.critic_schedule.n_critic) == (10000, 256, 5)
+    assert cfg.resolve("wgangp_toy", "small").surface.networks["critic"]["width"] == 128
 
 
 def test_fixed_generator_fake_is_real_plus_noise(tmp_path):
     t = wgangp_toy.surface_trainer(_ctx(tmp_path, deltas={"surface.networks.critic.width": 8}), "swissroll", "gp")
-    assert t.step_fn.fixed_generator and "generator" not in t.networks  # no generator network
-    sources = t.step_fn.sources
+    assert t.step.fixed_generator and "generator" not in t.networks  # no generator network
+    sources = t.step.sources
     real = sources.real.next()
     fake = sources.fake.next()
     noise = fake - real

@@ -13,7 +13,6 @@ from replication import config as cfg
 from replication import objectives as obj
 from replication.data.batches import SamplerSource
 from replication.errors import ReplicationError
-from replication.experiments.wae import model_settings
 from replication.train import AutoEncoderStep, EvalData, Sources, build_trainer, parse_training
 from helpers import Killed, kill_at
 
@@ -111,7 +110,7 @@ def test_killed_autoencoder_run_resumes_bitwise(tmp_path, objective):
     with pytest.raises(Killed):  # after the checkpoint at 6 and a flush at 6: rows 6-7 must be redone
         trainer(tmp_path / "b", objective, on_iteration=kill_at(8)).fit()
     resumed = trainer(tmp_path / "b", objective)
-    assert resumed.resume() and resumed.step == 6
+    assert resumed.resume() and resumed.iteration == 6
     resumed.fit()
     for name in ("metrics.csv", "evaluation.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -129,13 +128,13 @@ def test_killed_autoencoder_run_resumes_bitwise(tmp_path, objective):
 def test_step_losses_follow_the_code(tmp_path):
     """WAE-MMD: loss = 0.05 x summed squared error + lambda x MMD; the VAE's penalty is its KL."""
     t = trainer(tmp_path / "m", "wae_mmd", autoencoder={"penalty_weight": 10.0, "input_noise": 0.0})
-    row = t.step_fn.iteration(0)
+    row = t.step.iteration(0)
     assert row["loss"].item() == pytest.approx(row["reconstruction"].item() + 10 * row["penalty"].item(), rel=1e-6)
     assert row["pretrain_steps"] == 0
     x = torch.rand(4, 1, 28, 28)
     with torch.no_grad():
-        t.step_fn.encoder.eval(), t.step_fn.decoder.eval()
-        rec = t.step_fn.reconstruct(x)
+        t.step.encoder.eval(), t.step.decoder.eval()
+        rec = t.step.reconstruct(x)
     assert rec.shape == x.shape and rec.min() >= 0 and rec.max() <= 1  # sigmoid decoder on [0, 1] data
 
 
@@ -175,13 +174,12 @@ def test_every_scale_resolves_and_declares_its_runs():
     for scale in cfg.SCALES:
         settings = cfg.resolve("wae", scale)
         runs = cfg.run_matrix("wae", settings)
-        assert {p["model"] for p in runs.values() if p["task"] == "train"} == set(settings["models"])
-        for setup in settings["setups"]:
-            for model in settings["models"]:
-                training, _ = model_settings(settings, setup, model)
-                assert parse_training(training).objective == model
+        assert {p["model"] for p in runs.values() if p["task"] == "train"} == set(settings.models)
+        for setup in settings.setups:
+            for model in settings.models:
+                assert getattr(settings, setup).models[model].training.objective == model
     paper = cfg.resolve("wae", "paper")
-    assert paper["celeba"]["models"]["wae_gan"]["training"]["autoencoder"]["penalty_weight"] == 1.0
+    assert paper.celeba.models["wae_gan"].training.autoencoder.penalty_weight == 1.0
     assert cfg.evaluated_runs("wae", "small") == ["vae_mnist_s0", "wae_mmd_mnist_s0", "wae_gan_mnist_s0"]
 
 

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 
 from replication import config as cfg
 from replication.data.batches import ImageSource
 from replication.errors import ReplicationError
-from replication.experiments import Results
+from replication.runs import Results
 from replication.experiments import wgan_curves as wc
 from replication.io import write_json
 from replication.nets import count_parameters
@@ -23,17 +24,17 @@ PAPER = cfg.resolve("wgan_curves", "paper")
 
 def test_paper_networks_have_the_codes_parameter_counts():
     """WGAN_WGANGP.md s10: the settings' networks at 64x64x3 are the official ones."""
-    counts = {name: count_parameters(wc.network_spec(PAPER, name, 3)) for name in PAPER["networks"]}
+    counts = {name: count_parameters(wc.network_spec(PAPER, name, 3)) for name in PAPER.networks}
     assert counts == {"dcgan_g": 3_576_704, "mlp_g": 6_880_768, "dcgan_d": 2_765_568, "mlp_d": 6_817_793}
 
 
 def test_paper_training_blocks_follow_main_py_and_pytorch_examples():
-    wgan = parse_training(PAPER["methods"]["wgan"]["training"])
+    wgan = parse_training(PAPER.methods["wgan"].training)
     steps = [wgan.critic_schedule.steps(it) for it in (0, 24, 25, 499, 500, 501, 1000)]
     assert steps == [100, 100, 5, 5, 100, 5, 100]  # Diters = 100 if it < 25 or it % 500 == 0 else 5
     assert (wgan.lipschitz.method, wgan.lipschitz.clip_value, wgan.lipschitz.timing) == ("clip", 0.01, "before")
     assert {k: (o.name, o.lr) for k, o in wgan.optimizers.items()} == {"critic": ("rmsprop", 5e-5), "generator": ("rmsprop", 5e-5)}
-    gan = parse_training(PAPER["methods"]["gan"]["training"])
+    gan = parse_training(PAPER.methods["gan"].training)
     assert gan.objective == "gan_ns" and gan.critic_schedule.steps(0) == 1 and gan.lipschitz.method == "none"
     assert all((o.name, o.lr, o.betas) == ("adam", 2e-4, (0.5, 0.999)) for o in gan.optimizers.values())
     assert (wgan.iterations, gan.iterations, wgan.batch_size) == (600_000, 400_000, 64)
@@ -62,8 +63,8 @@ def _fabricate(tmp_path, curves: dict) -> Results:
 
 
 def _curves(res, *, wgan_fid, mlp_shift=0.5, sweep_fid=None, gan_fid=None, gan_js=None):
-    T = res.settings["methods"]["wgan"]["training"]["iterations"]
-    every = res.settings["methods"]["wgan"]["training"]["evaluation"]["every"]
+    T = res.settings.methods["wgan"].training.iterations
+    every = res.settings.methods["wgan"].training.evaluation.every
     steps = list(range(0, T + 1, every))
     falling = np.linspace(1.5, 0.2, T)
     out = {}
@@ -82,7 +83,7 @@ def _curves(res, *, wgan_fid, mlp_shift=0.5, sweep_fid=None, gan_fid=None, gan_j
 
 def test_summary_measures_the_claims_on_known_curves(tmp_path):
     res = Results("wgan_curves", "smoke", tmp_path)
-    T = res.settings["methods"]["wgan"]["training"]["iterations"]
+    T = res.settings.methods["wgan"].training.iterations
     better = lambda s: 30.0 - 20.0 * s / T  # noqa: E731  FID falls with the estimate
     res = _fabricate(tmp_path, _curves(res, wgan_fid=better, gan_fid=better, gan_js=np.linspace(0.1, 0.69, T)))
     m = wc.summarize(res)
@@ -97,7 +98,7 @@ def test_summary_measures_the_claims_on_known_curves(tmp_path):
 
 def test_gates_give_not_evaluated_with_a_reason(tmp_path):
     res = Results("wgan_curves", "smoke", tmp_path)
-    T = res.settings["methods"]["wgan"]["training"]["iterations"]
+    T = res.settings.methods["wgan"].training.iterations
     better = lambda s: 30.0 - 20.0 * s / T  # noqa: E731
     # every swept run learns (FID halves) and no GAN run improves
     res = _fabricate(tmp_path, _curves(res, wgan_fid=better, sweep_fid=better))
@@ -111,7 +112,7 @@ def test_a_falling_gan_curve_that_tracks_quality_breaks_the_gan_claim(tmp_path):
     from replication import claims as cl
 
     res = Results("wgan_curves", "smoke", tmp_path)
-    T = res.settings["methods"]["wgan"]["training"]["iterations"]
+    T = res.settings.methods["wgan"].training.iterations
     better = lambda s: 30.0 - 20.0 * s / T  # noqa: E731
     res = _fabricate(tmp_path, _curves(res, wgan_fid=better, gan_fid=better, gan_js=np.linspace(0.69, 0.1, T)))
     claim = next(c for c in cl.load_claims() if c.key == "gan_curves_do_not_track")
@@ -146,13 +147,11 @@ def test_image_source_scales_to_symmetric_range_and_keeps_the_last_batch():
 
 
 def test_bad_quality_settings_are_one_line(tmp_path):
-    from replication.experiments import RunContext
-
     settings = cfg.resolve("wgan_curves", "smoke")
-    ctx = RunContext("wgan_curves", "gan_mlp_mlp_s0", "smoke", {**settings, "quality": {**settings["quality"], "extractor": "vgg"}},
-                     {}, tmp_path, tmp_path, torch.device("cpu"), tmp_path)
-    with pytest.raises(ReplicationError, match="unknown extractor 'vgg'") as err:
-        wc.quality_reference(ctx)
+    deltas = tmp_path / "bad.yaml"
+    deltas.write_text(yaml.safe_dump({"wgan_curves": {"quality": {"metric": "kid"}}}))
+    with pytest.raises(ReplicationError, match="quality.metric: unknown metric 'kid'") as err:
+        cfg.resolve("wgan_curves", "smoke", str(deltas))
     assert "\n" not in str(err.value)
     assert math.isnan(wc.spearman([1, 2, 3], [5, 5, 5]))  # a constant score ranks nothing
     with pytest.raises(ReplicationError, match="unknown network 'resnet_g'"):

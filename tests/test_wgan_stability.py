@@ -11,18 +11,19 @@ import yaml
 
 from replication import config as cfg
 from replication.errors import ReplicationError
-from replication.experiments import execute_run
-from replication.experiments import wgan_stability as ws
-from replication.experiments.wgan_stability import judge, networks, outcome
+from replication.runs import execute_run
+from replication.experiments.wgan_stability import judge, networks
 from replication.nets import build, count_parameters
+from replication.recipes.outcomes import outcome
+from replication.settings.experiments import Outcome
 
-PROXY = {"works_fid": 100.0, "gate_intra_fid": 100.0, "collapse_effective_classes": 5.0}
-INCEPTION = {"works_fid": 100.0, "gate_fid": 250.0}
+PROXY = Outcome(works_fid=100.0, gate_intra_fid=100.0, collapse_effective_classes=5.0)
+INCEPTION = Outcome(works_fid=100.0, gate_fid=250.0)
 
 
 def test_paper_networks_match_the_published_counts_and_shapes():
     s = cfg.resolve("wgan_stability", "paper")
-    nets = {g: networks(s, g, 3) for g in s["networks"]["generators"]}
+    nets = {g: networks(s, g, 3) for g in s.networks.generators}
     assert count_parameters(nets["dcgan"]["generator"]) == 3_576_704
     assert count_parameters(nets["nobn"]["generator"]) == 302_080  # Figure 6: constant 64 filters, no BN
     assert count_parameters(nets["mlp"]["generator"]) == 6_880_768
@@ -34,9 +35,9 @@ def test_paper_networks_match_the_published_counts_and_shapes():
 @pytest.mark.parametrize("scale", ["smoke", "small"])
 def test_networks_at_reduced_scales_make_32px_grey_images(scale):
     s = cfg.resolve("wgan_stability", scale)
-    for generator in s["networks"]["generators"]:
+    for generator in s.networks.generators:
         pair = {role: build(spec) for role, spec in networks(s, generator, 1).items()}
-        fake = pair["generator"](torch.randn(4, s["nz"]))
+        fake = pair["generator"](torch.randn(4, s.nz))
         assert fake.shape == (4, 1, 32, 32)
         assert pair["critic"](fake).shape == (4, 1)
 
@@ -147,8 +148,8 @@ def _proxy(results, prepared):
 def test_bad_inputs_are_one_line(fashion_root, prepared, tmp_path):
     results = tmp_path / "results"
     deltas = tmp_path / "bad.yaml"
-    deltas.write_text(yaml.safe_dump({"wgan_stability": {"quality": {"extractor": "clip"}}}))
-    with pytest.raises(ReplicationError, match="unknown extractor 'clip'") as err:
+    deltas.write_text(yaml.safe_dump({"wgan_stability": {"quality": {"uint8_rule": "clip"}}}))
+    with pytest.raises(ReplicationError, match="unknown uint8_rule 'clip'") as err:
         execute_run("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results, deltas)
     assert "\n" not in str(err.value)
     with pytest.raises(ReplicationError, match="missing proxy classifier"):  # upstream not built
@@ -171,7 +172,7 @@ def test_a_killed_run_resumes_bit_identically(fashion_root, prepared, tmp_path):
         _proxy(results, prepared)
         for stop in stops:
             deltas = tmp_path / f"{name}.yaml"
-            block = {"methods": {"gan": {"iterations": stop}}} if stop else {}
+            block = {"methods": {"gan": {"training": {"iterations": stop}}}} if stop else {}
             deltas.write_text(yaml.safe_dump({"wgan_stability": block} if block else {}))
             execute_run("wgan_stability", "gan_nobn_s0", "smoke", "cpu", 1, results, deltas)
         run = results / "smoke" / "wgan_stability" / "gan_nobn_s0"
@@ -199,7 +200,7 @@ def test_the_evaluation_job_measures_the_final_checkpoint_alone(fashion_root, pr
     import json
     import shutil
 
-    from replication.experiments import execute_evaluation
+    from replication.runs import execute_evaluation
 
     results = tmp_path / "results"
     _proxy(results, prepared)
@@ -210,8 +211,8 @@ def test_the_evaluation_job_measures_the_final_checkpoint_alone(fashion_root, pr
     assert first["metrics"] == second["metrics"]
     measures = first["metrics"]
     assert {"fid", "intra_fid", "effective_classes", "coverage"} <= set(measures) and measures["proxy"]
-    assert measures["samples"] == cfg.resolve("wgan_stability", "smoke")["quality"]["samples"]
-    assert ws.outcome(measures, ws.thresholds(cfg.resolve("wgan_stability", "smoke"), True)) in {"works", "poor", "collapses", "fails"}
+    assert measures["samples"] == cfg.resolve("wgan_stability", "smoke").quality.samples
+    assert outcome(measures, cfg.resolve("wgan_stability", "smoke").outcome["proxy"]) in {"works", "poor", "collapses", "fails"}
 
 
 @pytest.mark.parametrize("experiment, drop_last", [("wgan_stability", False), ("wgangp_lsun_architectures", True)])
@@ -219,4 +220,4 @@ def test_real_batches_follow_the_codes_epoch_ends(experiment, drop_last):
     """WGAN main.py's DataLoader passes an epoch's smaller last batch; the gradient penalty needs
     real and fake batches of one size (tflib yields full batches only): at every scale."""
     for scale in cfg.SCALES:
-        assert cfg.resolve(experiment, scale)["data"]["drop_last"] is drop_last
+        assert cfg.resolve(experiment, scale).data.drop_last is drop_last

@@ -21,7 +21,7 @@ from torch import nn
 
 from replication import config as cfg
 from replication.errors import ReplicationError
-from replication.experiments import execute_evaluation, execute_run
+from replication.runs import execute_evaluation, execute_run
 from replication.experiments.wgangp_architectures import (BASELINE, OUTCOMES, architecture_table, factors_of, judge,
                                                           outcome_counts, published_comparison, published_table,
                                                           rescaled, run_setup, sign_test, study_from)
@@ -42,7 +42,7 @@ def test_runs_expand_a_count_of_architectures_into_indices():
 
 def test_sampler_is_seeded_uniform_and_keeps_its_draws_across_widths():
     s = cfg.resolve(EXP, "paper")
-    space, seed = s["sampler"]["space"], s["sampler"]["seed"]
+    space, seed = s.sampler.space, s.sampler.seed
     draws = [sample_architecture(space, seed, i) for i in range(200)]
     assert draws == [sample_architecture(space, seed, i) for i in range(200)]  # reproducible from the seed
     assert draws != [sample_architecture(space, seed + 1, i) for i in range(200)]
@@ -80,15 +80,17 @@ def test_each_method_normalises_the_critic_its_way_with_appendix_b_settings():
         critic, generator = build(nets["critic"]), build(nets["generator"])
         assert any(isinstance(m, norm) for m in critic.modules())
         assert any(isinstance(m, nn.BatchNorm2d) for m in generator.modules())  # G's batch norm either way
-        assert training["optimizers"]["critic"]["weight_decay"] == 0.001  # a normalised critic
+        assert training.optimizers["critic"].weight_decay == 0.001  # a normalised critic
     gan, wgangp = run_setup(s, "gan", BASELINE)[0], run_setup(s, "wgangp", BASELINE)[0]
-    assert gan["optimizers"]["generator"] == {"name": "adam", "lr": 0.0002, "betas": [0.5, 0.999]}
-    assert wgangp["optimizers"]["generator"] == {"name": "adam", "lr": 0.0001, "betas": [0.0, 0.9]}
-    assert wgangp["lipschitz"] == {"method": "gp", "gp_lambda": 10.0} and wgangp["critic_schedule"]["n_critic"] == 5
-    assert gan["iterations"] == wgangp["iterations"] == 100_000
+    o = gan.optimizers["generator"]
+    assert (o.name, o.lr, o.betas, o.weight_decay) == ("adam", 0.0002, (0.5, 0.999), 0.0)
+    o = wgangp.optimizers["generator"]
+    assert (o.name, o.lr, o.betas, o.weight_decay) == ("adam", 0.0001, (0.0, 0.9), 0.0)
+    assert (wgangp.lipschitz.method, wgangp.lipschitz.gp_lambda) == ("gp", 10.0) and wgangp.critic_schedule.n_critic == 5
+    assert gan.iterations == wgangp.iterations == 100_000
     plain = next(i for i in range(200) if not factors_of(s, i)["critic"]["norm"])
     training, nets = run_setup(s, "wgangp", plain)
-    assert "weight_decay" not in training["optimizers"]["critic"]
+    assert training.optimizers["critic"].weight_decay == 0.0
     assert not any(isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) for m in build(nets["critic"]).modules())
 
 
@@ -96,12 +98,12 @@ def test_each_method_normalises_the_critic_its_way_with_appendix_b_settings():
 def test_architectures_at_reduced_scales_keep_their_depth_and_take_the_datas_channels(scale):
     s, paper = cfg.resolve(EXP, scale), cfg.resolve(EXP, "paper")
     table = architecture_table(s)
-    assert list(table["architecture"]) == [f"a{i:03d}" for i in range(s["sampler"]["architectures"])] + [BASELINE]
-    for i in range(min(3, s["sampler"]["architectures"])):
+    assert list(table["architecture"]) == [f"a{i:03d}" for i in range(s.sampler.architectures)] + [BASELINE]
+    for i in range(min(3, s.sampler.architectures)):
         _, nets = run_setup(s, "wgangp", i)
         g, d = build(nets["generator"]), build(nets["critic"])
-        fake = g(torch.randn(4, s["nz"]))
-        assert fake.shape == (4, s["data"]["channels"], 32, 32) and d(fake).shape == (4, 1)
+        fake = g(torch.randn(4, s.nz))
+        assert fake.shape == (4, s.data.channels, 32, 32) and d(fake).shape == (4, 1)
         assert table.loc[i, "params_generator"] == count_parameters(nets["generator"])
         full = run_setup(paper, "wgangp", i)[1]
         for role in ("generator", "critic"):  # depth, nonlinearity and norm as at paper; width and channels differ
@@ -138,7 +140,7 @@ def _study(gan, wgangp, baseline=(7.0, 7.5), real=None):
     s = cfg.resolve(EXP, "paper")
     rows = [{"architecture": f"a{i:03d}", "gan": g, "wgangp": w, "proxy": False} for i, (g, w) in enumerate(zip(gan, wgangp))]
     rows.append({"architecture": BASELINE, "gan": baseline[0], "wgangp": baseline[1], "proxy": False})
-    return study_from(pd.DataFrame(rows), real or {"is_mean": 11.0}, s), s["judging"]
+    return study_from(pd.DataFrame(rows), real or {"is_mean": 11.0}, s), s.judging
 
 
 def _claims(*args, **kwargs):

@@ -10,11 +10,10 @@ import pytest
 from replication import claims as cl
 from replication import config as cfg
 from replication.errors import ReplicationError
-from replication.experiments import Results
+from replication.runs import Results
 from replication.experiments import wgangp_cifar_curves as exp
 from replication.io import write_json
 from replication.nets import build
-from replication.train import parse_training
 
 EXP = "wgangp_cifar_curves"
 
@@ -22,9 +21,9 @@ EXP = "wgangp_cifar_curves"
 @pytest.mark.parametrize("scale", cfg.SCALES)
 def test_every_method_is_a_valid_training_block(scale):
     settings = cfg.resolve(EXP, scale)
-    assert list(settings["methods"]) == list(exp.METHODS)
+    assert list(settings.methods) == list(exp.METHODS)
     for method in exp.METHODS:
-        spec = parse_training(exp.method_setup(settings, method)[0])
+        spec = settings.methods[method].training
         assert spec.evaluation.training_time and spec.evaluation.probes[0] == "inception_score"
 
 
@@ -32,8 +31,8 @@ def test_paper_methods_follow_gan_cifar_py():
     """The s6.1 table: losses, constraints, optimisers, n_critic and critic normalisation, and
     the registry pair's parameter counts (WGAN_WGANGP.md s10: 5,179,907 / 4,114,689 / 4,116,225)."""
     settings = cfg.resolve(EXP, "paper")
-    setup = {m: exp.method_setup(settings, m) for m in exp.METHODS}
-    specs = {m: parse_training(t) for m, (t, _) in setup.items()}
+    setup = {m: (settings.methods[m].training, settings.methods[m].networks) for m in exp.METHODS}
+    specs = {m: t for m, (t, _) in setup.items()}
     assert [specs[m].critic_schedule.n_critic for m in exp.METHODS] == [5, 5, 5, 1]
     assert [specs[m].lipschitz.method for m in exp.METHODS] == ["clip", "gp", "gp", "none"]
     assert specs["dcgan"].objective == "gan_ns" and specs["dcgan"].critic_loss_scale == 0.5
@@ -49,9 +48,11 @@ def test_paper_methods_follow_gan_cifar_py():
         "gp_adam": (5_179_907, 4_114_689), "dcgan": (5_179_907, 4_116_225)}
 
 
-def test_unknown_method_is_one_line():
-    with pytest.raises(ReplicationError, match="unknown method 'wgan'"):
-        exp.method_setup(cfg.resolve(EXP, "smoke"), "wgan")
+def test_an_unknown_method_is_one_line(tmp_path):
+    from replication.runs import execute_run
+
+    with pytest.raises(ReplicationError, match="unknown run 'wgan_s0' of wgangp_cifar_curves at scale smoke"):
+        execute_run(EXP, "wgan_s0", "smoke", "cpu", 1, tmp_path)
 
 
 def test_measures_on_curves():
@@ -71,10 +72,10 @@ SECONDS = {"clip": 0.21, "gp_rmsprop": 0.37, "gp_adam": 0.43, "dcgan": 0.07}
 def _write_results(root, final=FINAL, rise=RISE, seconds=SECONDS):
     res = Results(EXP, "small", root)
     s = res.settings
-    T, every = s["training"]["iterations"], s["training"]["evaluation"]["every"]
+    T, every = s.training["iterations"], s.training["evaluation"]["every"]
     steps = np.arange(0, T + 1, every)
     for method in exp.METHODS:
-        for seed in s["seeds"]:
+        for seed in s.seeds:
             run = res.run(task="train", method=method, seed=seed)
             start = 1.1 + 0.01 * seed
             score = start + (final[method] - start) * (1 - np.exp(-steps / (rise[method] * T)))
@@ -85,7 +86,7 @@ def _write_results(root, final=FINAL, rise=RISE, seconds=SECONDS):
             write_json(res.path(run, "result.json"), {"summary": {
                 "method": method, "seed": seed, "iterations": T, "clock": "cpu", "train_seconds": T * seconds[method],
                 "seconds_per_iteration": seconds[method], "is_start": start,
-                "final_score": exp.final_score(curve, s["measures"]["final_fraction"]), "proxy": True,
+                "final_score": exp.final_score(curve, s.measures.final_fraction), "proxy": True,
                 "samples_per_score": 1000, "protocol": "wgan_gp_is_fig3"}})
     return res
 

@@ -14,11 +14,11 @@ from replication import config as cfg
 from replication.data.batches import ImageSource, SamplerSource
 from replication.data.toy import labelled_gaussian_noise
 from replication.errors import ReplicationError
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.experiments import wgangp_cifar_resnet as exp
 from replication.io import write_json
 from replication.nets import build
-from replication.train import EvalData, Sources, build_trainer, parse_training
+from replication.train import EvalData, Sources, build_trainer
 
 EXP = "wgangp_cifar_resnet"
 
@@ -26,10 +26,9 @@ EXP = "wgangp_cifar_resnet"
 @pytest.mark.parametrize("scale", cfg.SCALES)
 def test_every_model_is_a_valid_training_block(scale):
     settings = cfg.resolve(EXP, scale)
-    assert list(settings["models"]) == list(exp.MODELS)
+    assert list(settings.models) == list(exp.MODELS)
     for model in exp.MODELS:
-        training, networks = exp.model_setup(settings, model)
-        spec = parse_training(training)
+        spec, networks = settings.models[model].training, settings.models[model].networks
         assert (spec.acgan is not None) == (model == "conditional") == (exp.classes_of(networks) == 10)
         assert spec.gen_batch == 2 * spec.batch_size and spec.evaluation.probes[0] == "quality"
 
@@ -38,24 +37,26 @@ def test_paper_settings_follow_gan_cifar_resnet_py():
     """s6.2: Adam 2e-4 (0, 0.9) decayed linearly to 0 over 100k, n_critic 5, lambda 10, batch
     64 / 128, ACGAN scales 1.0 / 0.1, and the registry pair's parameter counts (s10)."""
     settings = cfg.resolve(EXP, "paper")
-    setup = {m: exp.model_setup(settings, m) for m in exp.MODELS}
-    for model, (training, networks) in setup.items():
-        spec = parse_training(training)
+    setup = {m: (settings.models[m].training, settings.models[m].networks) for m in exp.MODELS}
+    for model, (spec, networks) in setup.items():
         assert (spec.iterations, spec.batch_size, spec.gen_batch, spec.critic_schedule.n_critic) == (100_000, 64, 128, 5)
         assert spec.lipschitz.method == "gp" and spec.lipschitz.gp_lambda == 10.0
         assert all((o.name, o.lr, o.betas) == ("adam", 2e-4, (0.0, 0.9)) for o in spec.optimizers.values())
         assert [spec.lr_factor(i) for i in (0, 50_000, 100_000)] == [1.0, 0.5, 0.0]
-    assert parse_training(setup["conditional"][0]).acgan.critic_scale == 1.0
-    assert parse_training(setup["conditional"][0]).acgan.generator_scale == 0.1
+    assert setup["conditional"][0].acgan.critic_scale == 1.0
+    assert setup["conditional"][0].acgan.generator_scale == 0.1
     count = {m: tuple(sum(p.numel() for p in build(nets[r]).parameters()) for r in ("generator", "critic"))
              for m, (_, nets) in setup.items()}
     assert count == {"unconditional": (1_204_483, 1_053_825), "conditional": (1_218_307, 1_055_115)}
-    assert settings["evaluation"]["samples"] == 50_000 and settings["evaluation"]["protocol"] == "wgan_gp_is"
+    assert settings.evaluation.samples == 50_000 and settings.evaluation.protocol == "wgan_gp_is"
 
 
-def test_unknown_model_is_one_line():
-    with pytest.raises(ReplicationError, match="unknown model 'acgan'; models: unconditional, conditional"):
-        exp.model_setup(cfg.resolve(EXP, "smoke"), "acgan")
+def test_an_unknown_model_is_one_line(tmp_path):
+    from replication.runs import execute_run
+
+    with pytest.raises(ReplicationError, match="unknown run 'acgan_s0' of wgangp_cifar_resnet at scale smoke; runs: "
+                                               "unconditional_s0, conditional_s0"):
+        execute_run(EXP, "acgan_s0", "smoke", "cpu", 1, tmp_path)
 
 
 # -- data: labelled, dequantised real batches; (z, labels) noise ------------------------------------
@@ -140,12 +141,15 @@ def test_a_checkpoint_of_the_other_model_is_one_line(tmp_path):
 def test_a_data_set_without_labels_cannot_train_the_conditional_model(monkeypatch):
     from replication.data import ImageSet
 
+    from replication.recipes import images
+    from replication.settings.experiments import ImageData
+
     unlabelled = ImageSet(torch.zeros(4, 1, 28, 28, dtype=torch.uint8), None, "lsun-bedroom", "train")
-    monkeypatch.setattr(exp, "load_images", lambda name, split: unlabelled)
-    data = {"dataset": "lsun-bedroom", "split": "train", "resolution": 32}
-    assert exp.training_set(data, labelled=False)[0].shape == (4, 3, 32, 32)
+    monkeypatch.setattr(images, "load_images", lambda name, split: unlabelled)
+    data = ImageData(dataset="lsun-bedroom", resolution=32, channels=3)
+    assert images.load(data)[0].shape == (4, 3, 32, 32)
     with pytest.raises(ReplicationError, match="lsun-bedroom/train has no labels: the conditional model needs them"):
-        exp.training_set(data, labelled=True)
+        images.load(data, labelled=True)
 
 
 # -- the claims on hand-made results at scale small ------------------------------------------------
@@ -154,10 +158,10 @@ def _write_results(root, fid=None, is_mean=None, fid_start=600.0, trained_to=0.2
     fid = fid or {"unconditional": 40.0, "conditional": 30.0}
     is_mean = is_mean or {"unconditional": 7.8, "conditional": 8.4}
     res = Results(EXP, "small", root)
-    T, every = res.settings["training"]["iterations"], res.settings["training"]["evaluation"]["every"]
+    T, every = res.settings.training["iterations"], res.settings.training["evaluation"]["every"]
     steps = list(range(0, T + 1, every))
     for model in exp.MODELS:
-        for seed in res.settings["seeds"]:
+        for seed in res.settings.seeds:
             run = res.run(task="train", model=model, seed=seed)
             res.path(run).mkdir(parents=True, exist_ok=True)
             curve_fid = [fid_start * (1 - (1 - trained_to) * s / T) for s in steps]

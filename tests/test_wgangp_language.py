@@ -16,7 +16,8 @@ from replication import config as cfg
 from replication.data.batches import OneHotSource, TensorSource
 from replication.data.text import is_held_out
 from replication.errors import ReplicationError
-from replication.experiments import RunContext, execute_evaluation, execute_run, execute_summary, wgangp_language as wl
+from replication.experiments import wgangp_language as wl
+from replication.runs import RunContext, execute_evaluation, execute_run, execute_summary
 from replication.metrics.ngram import ngram_counts, ngram_js
 from replication.runtime import set_threads
 from helpers import Killed, kill_at
@@ -97,8 +98,9 @@ def fortunes_root(tmp_path_factory):
 
 
 def _ctx(tmp_path, name, run="wgangp_s0"):
-    settings = cfg.resolve("wgangp_language", "smoke")
-    settings = wl.merged(settings, MICRO)
+    deltas = tmp_path / "micro.yaml"
+    deltas.write_text(yaml.safe_dump({"wgangp_language": MICRO}))
+    settings = cfg.resolve("wgangp_language", "smoke", str(deltas))
     return RunContext("wgangp_language", run, "smoke", settings, {}, tmp_path / f"out_{name}", tmp_path / name,
                       torch.device("cpu"), tmp_path)
 
@@ -112,7 +114,7 @@ def test_training_resumes_bitwise(tmp_path, fortunes_root, monkeypatch):
     with pytest.raises(Killed):  # after the checkpoint and evaluation at 2
         wl.trainer(_ctx(tmp_path, "b"), "wgangp", on_iteration=kill_at(3)).fit()
     resumed = wl.trainer(_ctx(tmp_path, "b"), "wgangp")
-    assert resumed.resume() and resumed.step == 2
+    assert resumed.resume() and resumed.iteration == 2
     resumed.fit()
     for name in ("metrics.csv", "evaluation.csv", "samples/step_0000004.txt"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

@@ -13,8 +13,9 @@ from torch import nn
 
 from replication import config as cfg
 from replication.errors import ReplicationError
-from replication.experiments import execute_run
-from replication.experiments.wgangp_lsun_architectures import judge, run_setup, score_table
+from replication.runs import execute_run
+from replication.experiments.wgangp_lsun_architectures import judge, run_setup
+from replication.recipes.outcomes import score_table
 from replication.nets import build, count_parameters
 from replication.nets.dcgan import BottleneckBlock
 
@@ -27,9 +28,9 @@ def _weight_layers(net: nn.Module) -> int:
 
 def test_paper_pairs_match_the_published_counts_and_normalizations():
     s = cfg.resolve(EXP, "paper")
-    assert s["grid"]["architectures"] == list(s["architectures"]) and len(s["architectures"]) == 7
-    assert sorted(s["grid"]["methods"]) == sorted(s["methods"])
-    gp = {a: run_setup(s, "wgangp", a, 3)[1] for a in s["architectures"]}
+    assert list(s.grid.architectures) == list(s.architectures) and len(s.architectures) == 7
+    assert sorted(s.grid.methods) == sorted(s.methods)
+    gp = {a: run_setup(s, "wgangp", a, 3)[1] for a in s.architectures}
     assert count_parameters(gp["dcgan"]["generator"]) == 5_364_739      # WGAN_WGANGP.md s10
     assert count_parameters(gp["dcgan"]["critic"]) == 4_316_545         # with layer norm
     assert count_parameters(gp["nobn"]["generator"]) == 444_291
@@ -47,17 +48,17 @@ def test_paper_pairs_match_the_published_counts_and_normalizations():
         shortcuts = sum(_weight_layers(m.shortcut) for m in net.modules() if isinstance(m, BottleneckBlock))
         assert _weight_layers(net) - shortcuts == 101
     training = run_setup(s, "wgan", "dcgan", 3)[0]
-    assert training["lipschitz"] == {"method": "clip", "clip_value": 0.01, "timing": "after"}
-    assert training["iterations"] == 200_000 and training["batch_size"] == 64
+    assert (training.lipschitz.method, training.lipschitz.clip_value, training.lipschitz.timing) == ("clip", 0.01, "after")
+    assert training.iterations == 200_000 and training.batch_size == 64
 
 
 @pytest.mark.parametrize("scale", ["smoke", "small"])
 def test_pairs_at_reduced_scales_keep_their_depth_at_32px_grey(scale):
     s, paper = cfg.resolve(EXP, scale), cfg.resolve(EXP, "paper")
-    for architecture in s["architectures"]:
+    for architecture in s.architectures:
         _, nets = run_setup(s, "wgangp", architecture, 1)
         pair = {role: build(spec) for role, spec in nets.items()}
-        fake = pair["generator"](torch.randn(4, s["nz"]))
+        fake = pair["generator"](torch.randn(4, s.nz))
         assert fake.shape == (4, 1, 32, 32)
         assert pair["critic"](fake).shape == (4, 1)
         _, full = run_setup(paper, "wgangp", architecture, 3)

@@ -15,7 +15,7 @@ from torch import nn
 from replication import claims as cl
 from replication import config as cfg
 from replication.errors import ReplicationError
-from replication.experiments import execute_run
+from replication.runs import execute_run
 from replication.experiments import wgangp_overfitting as exp
 from replication.nets import count_parameters
 from replication.train import EvalData, parse_training
@@ -40,7 +40,7 @@ class _Step:
 
 
 def _probe(critic, gen, step, samples, batch_size, seed=0):
-    from replication.train.spec import EvaluationSpec
+    from replication.settings.training import EvaluationSpec
 
     spec = EvaluationSpec(every=1, probes=("critic_loss",), samples=samples, batch_size=batch_size)
     data = EvalData(real=lambda n, g: torch.randn(n, 4, generator=g) + 2, noise=lambda n, g: torch.randn(n, 3, generator=g))
@@ -93,8 +93,8 @@ def test_critic_mode_batch_stats_normalises_each_batch_and_keeps_the_buffers():
 
 def test_paper_methods_follow_gan_mnist_py():
     s = cfg.resolve(EXP, "paper")
-    specs = {m: exp.overfit_spec(s, m) for m in s["methods"]}
-    gp, clip = (parse_training(specs[m][0]) for m in ("gp", "clip"))
+    specs = {m: (s.methods[m].training, s.methods[m].networks) for m in s.methods}
+    gp, clip = (specs[m][0] for m in ("gp", "clip"))
     assert (gp.lipschitz.method, gp.lipschitz.gp_lambda, gp.optimizers["critic"].name, gp.optimizers["critic"].betas) \
         == ("gp", 10.0, "adam", (0.5, 0.9))
     assert (clip.lipschitz.method, clip.lipschitz.clip_value, clip.optimizers["generator"].name) == ("clip", 0.01, "rmsprop_tf")
@@ -104,7 +104,7 @@ def test_paper_methods_follow_gan_mnist_py():
     # gan_mnist.py at DIM 64 (the registry's listing): 1,554,177 / 1,030,145 parameters without batch norm
     assert count_parameters(specs["gp"][1]["generator"]) == 1_554_177
     assert count_parameters(specs["gp"][1]["critic"]) == 1_030_145
-    assert s["subset"]["size"] == 1000 and s["splits"] == {"train": "wgangp-train", "valid": "wgangp-valid"}
+    assert s.subset.size == 1000 and s.splits == {"train": "wgangp-train", "valid": "wgangp-valid"}
     assert list(cfg.runs_of(EXP, "paper")) == ["gp_subset", "gp_full", "clip_subset", "clip_full", "fig5a_lsun-bedroom"]
     assert "fig5a_lsun-bedroom" not in cfg.runs_of(EXP, "small")  # below paper: the stand-in
 

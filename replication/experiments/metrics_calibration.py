@@ -1,4 +1,5 @@
-"""Calibration of the metric stack before it judges any model (HARNESS_ANCHORS recommendation 8).
+"""Calibration of the metric stack before it judges any model: the proxy classifier of the
+offline scales, its train-vs-test anchors, and torch-fidelity's Inception on real CIFAR-10.
 
 Tasks (runs declared in workflow/config/experiments/metrics_calibration.yaml)
 - ``proxy`` (run ``proxy_fashion-mnist``): trains THE proxy classifier of this scale on
@@ -7,8 +8,7 @@ Tasks (runs declared in workflow/config/experiments/metrics_calibration.yaml)
   (``test_accuracy_start``). Every later experiment evaluates with this file at smoke/small: it lists
   ``upstream: [metrics_calibration/proxy_fashion-mnist]`` and calls
   ``replication.metrics.proxy.calibrated_proxy_at(ctx.upstream("metrics_calibration/proxy_fashion-mnist"))``.
-  (No ``proxy_mnist`` run: MNIST is not available offline; Fashion-MNIST stands in for it, see
-  EXPERIMENTS.md.)
+  (No ``proxy_mnist`` run: MNIST is not available offline; Fashion-MNIST stands in for it.)
 - ``reference`` (run ``proxy_reference``): proxy FID, KID, IS and class coverage of
   Fashion-MNIST train vs test, and the null distribution of FID between two disjoint random
   train subsets of the test-set size over repeated draws, which is the tolerance of the
@@ -34,7 +34,7 @@ from torchvision.datasets import FashionMNIST
 
 from replication.data import data_root, load_images
 from replication.errors import ReplicationError
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.io import read_json, write_frame, write_json
 from replication.metrics import (
     coverage_from_logits,
@@ -59,20 +59,20 @@ PAPER_DATA = ("cifar10", "inception-weights")
 # -- the proxy classifier -----------------------------------------------------------------
 
 def proxy(ctx: RunContext, dataset: str) -> dict:
-    P = ctx.settings["proxy"]
+    P = ctx.settings.proxy
     train, test = load_images(dataset, "train"), load_images(dataset, "test")
     # test accuracy and the confusion matrix from one pass over the test images (all of them
     # unless a smaller scale asks for a seeded subset); the same images score the untrained
     # network (the measure's start, chance level)
-    keep = torch.from_numpy(_subset(len(test), P["n_test"], ctx.seed_for("test")))
+    keep = torch.from_numpy(_subset(len(test), P.n_test, ctx.seed_for("test")))
     labels, images = test.labels[keep], test.images[keep]
     start = {}
 
     def before_training(net) -> None:
         start["test_accuracy"] = float((_predict(net, images) == labels).double().mean())
 
-    net, meta = train_proxy(train.images, train.labels, dataset=dataset, n_train=P["n_train"], epochs=P["epochs"],
-                            batch_size=P["batch_size"], lr=P["lr"], seed=ctx.seed_for("train"),
+    net, meta = train_proxy(train.images, train.labels, dataset=dataset, n_train=P.n_train, epochs=P.epochs,
+                            batch_size=P.batch_size, lr=P.lr, seed=ctx.seed_for("train"),
                             before_training=before_training)
     predicted = _predict(net, images)
     meta["test_accuracy"] = float((predicted == labels).double().mean())
@@ -132,22 +132,22 @@ def null_pvalue(null: pd.DataFrame) -> dict:
 
 
 def reference(ctx: RunContext, dataset: str) -> dict:
-    R = ctx.settings["reference"]
+    R = ctx.settings.reference
     extractor = calibrated_proxy_at(ctx.upstream(proxy_run(dataset)))  # metrics_calibration/proxy_<dataset>
     train, test = load_images(dataset, "train"), load_images(dataset, "test")
-    pool_index = _subset(len(train), R["train_pool"], ctx.seed_for("pool"))
-    classes = R["eval_classes"]  # None: the whole test set; a list: those classes only (a negative control)
+    pool_index = _subset(len(train), R.train_pool, ctx.seed_for("pool"))
+    classes = None if R.eval_classes is None else list(R.eval_classes)  # a list: those classes only (a control)
     if classes is None:
-        eval_index = _subset(len(test), R["n_eval"], ctx.seed_for("eval"))
+        eval_index = _subset(len(test), R.n_eval, ctx.seed_for("eval"))
     else:
         among = np.flatnonzero(np.isin(test.labels.numpy(), classes))
-        eval_index = among[_subset(len(among), R["n_eval"], ctx.seed_for("eval"))]
+        eval_index = among[_subset(len(among), R.n_eval, ctx.seed_for("eval"))]
     layers = ["features", "logits"]
-    pool = extract_features(train.images[pool_index], extractor, layers, R["batch_size"])
-    evals = extract_features(test.images[eval_index], extractor, layers, R["batch_size"])
+    pool = extract_features(train.images[pool_index], extractor, layers, R.batch_size)
+    evals = extract_features(test.images[eval_index], extractor, layers, R.batch_size)
     pool_stats, eval_stats = fid_statistics(pool["features"]), fid_statistics(evals["features"])
 
-    null = null_draws(pool["features"], eval_stats, len(eval_index), R["null_draws"], ctx.seed_for("null"))
+    null = null_draws(pool["features"], eval_stats, len(eval_index), R.null_draws, ctx.seed_for("null"))
     write_frame(ctx.out_dir / "null.csv", null)
     test_of_null = null_pvalue(null)
 
@@ -157,7 +157,7 @@ def reference(ctx: RunContext, dataset: str) -> dict:
     test_name = (f"{dataset}/test" + ("" if classes is None else f" classes {classes}")
                  + ("" if len(eval_index) == len(test) else f" (random {len(eval_index)})"))
     pair = {"input1": train_name, "n1": len(pool_index), "input2": test_name, "n2": len(eval_index)}
-    kid = kernel_distance(pool["features"], evals["features"], R["kid_subsets"], R["kid_subset_size"], KID_SEED)
+    kid = kernel_distance(pool["features"], evals["features"], R.kid_subsets, R.kid_subset_size, KID_SEED)
     records = [
         {**base, **pair, "metric": "FID", "value": frechet_distance(pool_stats, eval_stats), "std": None,
          "feature_layer": "features"},
@@ -166,12 +166,12 @@ def reference(ctx: RunContext, dataset: str) -> dict:
          "median_cross": test_of_null["median_cross"], "null_median": test_of_null["null_median"],
          "null_q95": test_of_null["null_q95"], "file": "null.csv"},
         {**base, **pair, "metric": "KID", "value": kid["mean"], "std": kid["std"], "feature_layer": "features",
-         "subsets": R["kid_subsets"], "subset_size": R["kid_subset_size"], "seed": KID_SEED},
+         "subsets": R.kid_subsets, "subset_size": R.kid_subset_size, "seed": KID_SEED},
     ]
     for name, feats, n in ((train_name, pool, len(pool_index)), (test_name, evals, len(eval_index))):
-        score = inception_score(feats["logits"], R["is_splits"], shuffle=False)
+        score = inception_score(feats["logits"], R.is_splits, shuffle=False)
         records.append({**base, "metric": "IS", "input1": name, "n1": n, "input2": None, "n2": None,
-                        "value": score["mean"], "std": score["std"], "splits": R["is_splits"], "shuffled": False,
+                        "value": score["mean"], "std": score["std"], "splits": R.is_splits, "shuffled": False,
                         "feature_layer": "logits"})
     coverage = coverage_from_logits(evals["logits"])
     records.append({**base, "metric": "class coverage", "input1": test_name, "n1": len(eval_index), "input2": None,
@@ -185,7 +185,7 @@ def reference(ctx: RunContext, dataset: str) -> dict:
 # -- Inception anchors on real CIFAR-10 (scale paper) ---------------------------------------
 
 def inception(ctx: RunContext) -> dict:
-    I = ctx.settings["inception"]
+    I = ctx.settings.inception
     if ctx.scale != "paper":
         root = data_root()
         missing = [name for name in PAPER_DATA if not (root / name / "manifest.json").exists()]
@@ -197,13 +197,13 @@ def inception(ctx: RunContext) -> dict:
         return {"evaluated": False, "reason": reason}
     extractor = inception_extractor()  # missing or corrupt weights: one error naming the fetch command
     train, test = load_images("cifar10", "train"), load_images("cifar10", "test")
-    if len(train) < I["n_train"] or len(test) < I["n_test"]:
+    if len(train) < I.n_train or len(test) < I.n_test:
         raise ReplicationError(f"CIFAR-10 has {len(train)} train / {len(test)} test images, fewer than "
-                               f"{I['n_train']} / {I['n_test']}: was it packed with --limit? rerun `replicate fetch cifar10`")
-    reference = reference_statistics(test.images[:I["n_test"]], extractor, "cifar10/test", keep_features=False,
-                                     batch_size=I["batch_size"])
-    records = evaluate_samples(train.images[:I["n_train"]], extractor, metrics=("is", "fid"), reference=reference,
-                               splits=I["is_splits"], shuffle=False, batch_size=I["batch_size"])
+                               f"{I.n_train} / {I.n_test}: was it packed with --limit? rerun `replicate fetch cifar10`")
+    reference = reference_statistics(test.images[:I.n_test], extractor, "cifar10/test", keep_features=False,
+                                     batch_size=I.batch_size)
+    records = evaluate_samples(train.images[:I.n_train], extractor, metrics=("is", "fid"), reference=reference,
+                               splits=I.is_splits, shuffle=False, batch_size=I.batch_size)
     for record in records:
         record.update({"features": "proxy classifier" if extractor.proxy else f"Inception ({extractor.name})",
                        "input1": "cifar10/train (file order)",

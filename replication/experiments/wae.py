@@ -1,4 +1,4 @@
-"""WAE Figures 2-3 and Table 1: VAE vs WAE-MMD vs WAE-GAN (WAE_AND_METRICS.md Part A).
+"""WAE Figures 2-3 and Table 1 (WAE Section 4 [P]): VAE vs WAE-MMD vs WAE-GAN (tolstikhin/wae wae.py [C]).
 
 Task ``train`` (runs ``<model>_<setup>_s<seed>``, evaluated): the engine's auto-encoder step
 trains one model of one setup (MNIST or CelebA settings; Fashion-MNIST data below paper); the
@@ -20,14 +20,14 @@ from torch import nn
 
 from replication.data import load_images, to_symmetric_range, to_unit_range
 from replication.data.batches import SamplerSource, TensorSource
-from replication.experiments import Results, RunContext, stable_seed
+from replication.runs import Results, RunContext, stable_seed
 from replication.io import write_frame
 from replication.nets.wae import DATASETS as WAE_DATASETS
-from replication.train import EvalData, Sources, merged
+from replication.recipes.plots import tile
+from replication.train import EvalData, Sources
 from replication.train.autoencoder import code_mean, decoded_images
 
-PROXY_RUN = "metrics_calibration/proxy_fashion-mnist"
-PUBLISHED = {  # WAE Table 1 (CelebA), WAE_AND_METRICS.md s3.3; rows keyed by model
+PUBLISHED = {  # WAE Table 1 (CelebA) [P]; rows keyed by model
     "fid": {"vae": 63.0, "wae_mmd": 55.0, "wae_gan": 42.0, "true_data": 2.0},
     "sharpness": {"vae": 3e-3, "wae_mmd": 6e-3, "wae_gan": 6e-3, "true_data": 2e-2},
 }
@@ -35,21 +35,14 @@ PUBLISHED = {  # WAE Table 1 (CelebA), WAE_AND_METRICS.md s3.3; rows keyed by mo
 
 # -- the settings of one run ----------------------------------------------------------------------
 
-def model_settings(settings: dict, setup: str, model: str) -> tuple[dict, dict]:
-    """(training block, networks) of one model: the setup's shared ones with the model's deltas."""
-    s = settings[setup]
-    delta = s["models"][model]
-    return merged(s["training"], delta.get("training")), merged(s["networks"], delta.get("networks"))
+def data_range(settings, setup: str) -> tuple[float, float]:
+    return tuple(getattr(settings, setup).training["autoencoder"]["data_range"])
 
 
-def data_range(settings: dict, setup: str) -> tuple[float, float]:
-    return tuple(settings[setup]["training"]["autoencoder"]["data_range"])
-
-
-def images(settings: dict, setup: str, split: str) -> torch.Tensor:
+def images(settings, setup: str, split: str) -> torch.Tensor:
     """A split of the setup's data as float images in its data range ([0, 1] or [-1, 1])."""
-    d = settings[setup]["data"]
-    raw = load_images(d["name"], d[split]).images.clone()
+    d = getattr(settings, setup).data
+    raw = load_images(d.name, getattr(d, split)).images.clone()
     return to_unit_range(raw) if data_range(settings, setup) == (0.0, 1.0) else to_symmetric_range(raw)
 
 
@@ -104,22 +97,21 @@ def reconstruction_errors(networks: dict, x: torch.Tensor, logits: bool, value_r
 
 def train(ctx: RunContext, setup: str, model: str, seed: int) -> dict:
     s = ctx.settings
-    training, networks = model_settings(s, setup, model)
-    ae = training["autoencoder"]
+    m = getattr(s, setup).models[model]
+    training, networks, ae = m.training, m.networks, m.training.autoencoder
     train_x, test_x = images(s, setup, "train"), images(s, setup, "test")
-    latent = latent_of_spec(networks)
-    p_z = prior(ae["prior_var"], latent)
+    p_z = prior(ae.prior_var, latent_of_spec(networks))
     sources = Sources(  # the code's per-iteration np.random.choice: independent batches, no epochs
-        real=TensorSource(train_x.to(ctx.device), training["batch_size"], ctx.seed_for("data/real"),
+        real=TensorSource(train_x.to(ctx.device), training.batch_size, ctx.seed_for("data/real"),
                           with_replacement=True),
-        noise=SamplerSource(p_z, training["batch_size"], ctx.device, ctx.seed_for("data/prior")))
-    trainer = ctx.trainer(training, networks, sources, eval_data=EvalData(real=heldout(test_x), noise=p_z))
+        noise=SamplerSource(p_z, training.batch_size, ctx.device, ctx.seed_for("data/prior")))
+    trainer = ctx.make_trainer(training, networks, sources, eval_data=EvalData(real=heldout(test_x), noise=p_z))
     trainer.fit()
     log = trainer.write_outputs(ctx.out_dir)
-    figure_panels(ctx, trainer.networks, test_x, p_z, decoder_logits(networks), tuple(ae["data_range"]))
+    figure_panels(ctx, trainer.networks, test_x, p_z, decoder_logits(networks), tuple(ae.data_range))
     rows = pd.read_csv(log["training"])
-    tail = rows.iloc[-min(len(rows), training["log_every"]):] if len(rows) else rows
-    return {"setup": setup, "model": model, "seed": seed, "steps": trainer.step, "iterations": training["iterations"],
+    tail = rows.iloc[-min(len(rows), training.log_every):] if len(rows) else rows
+    return {"setup": setup, "model": model, "seed": seed, "steps": trainer.iteration, "iterations": training.iterations,
             "pretrain_steps": int(rows["pretrain_steps"].iloc[0]) if len(rows) else 0,
             "pretrain_loss": float(rows["pretrain_loss"].iloc[0]) if len(rows) else None,
             "final_reconstruction": float(tail["reconstruction"].mean()) if len(rows) else None,
@@ -130,22 +122,22 @@ def figure_panels(ctx: RunContext, networks: dict, test_x: torch.Tensor, p_z, lo
     """Figure 2/3 panels of one model: test reconstructions (odd rows real), random samples from a
     fixed prior draw, and linear interpolations between the codes of pairs of test images; the test
     images and the prior draw are the same for every model of the setup (seeded by the setup)."""
-    f = ctx.settings["figures"]
-    batch, device = ctx.settings["evaluation"]["batch_size"], ctx.device
-    setup_seed = lambda purpose: stable_seed(ctx.settings["seed"], ctx.experiment, ctx.params["setup"], purpose)  # noqa: E731
+    f = ctx.settings.figures
+    batch, device = ctx.settings.evaluation.batch_size, ctx.device
+    setup_seed = lambda purpose: stable_seed(ctx.settings.seed, ctx.experiment, ctx.params["setup"], purpose)  # noqa: E731
     g = torch.Generator().manual_seed(setup_seed("figures/test"))  # the same test images for every model
-    cols, rows = f["columns"], f["reconstruction_rows"]
-    picked = test_x[torch.randperm(len(test_x), generator=g)[: cols * rows // 2 + 2 * f["interpolation_rows"]]]
+    cols, rows = f.columns, f.reconstruction_rows
+    picked = test_x[torch.randperm(len(test_x), generator=g)[: cols * rows // 2 + 2 * f.interpolation_rows]]
     real = picked[: cols * rows // 2]
     rec = decode_prior(networks["decoder"], encode(networks["encoder"], real, device, batch), logits, value_range,
                        device, batch)
     grid = torch.stack([real.view(rows // 2, cols, *real.shape[1:]), rec.view(rows // 2, cols, *rec.shape[1:])], 1)
     fixed = torch.Generator().manual_seed(setup_seed("figures/prior"))
-    samples = decode_prior(networks["decoder"], p_z(f["sample_grid"] ** 2, fixed), logits, value_range, device, batch)
+    samples = decode_prior(networks["decoder"], p_z(f.sample_grid ** 2, fixed), logits, value_range, device, batch)
     ends = picked[cols * rows // 2:]
     codes = encode(networks["encoder"], ends, device, batch)
     a, b = codes[0::2], codes[1::2]
-    t = torch.linspace(0, 1, f["interpolation_steps"]).view(1, -1, 1)
+    t = torch.linspace(0, 1, f.interpolation_steps).view(1, -1, 1)
     path = (a.unsqueeze(1) * (1 - t) + b.unsqueeze(1) * t).flatten(0, 1)
     interp = decode_prior(networks["decoder"], path, logits, value_range, device, batch)
     lo, hi = value_range
@@ -155,69 +147,50 @@ def figure_panels(ctx: RunContext, networks: dict, test_x: torch.Tensor, p_z, lo
 
     np.savez_compressed(ctx.out_dir / "figures.npz",
                         reconstructions=unit(grid.flatten(0, 1).view(rows, cols, *real.shape[1:])),
-                        samples=unit(samples.view(f["sample_grid"], f["sample_grid"], *samples.shape[1:])),
-                        interpolations=unit(interp.view(f["interpolation_rows"], f["interpolation_steps"],
-                                                        *interp.shape[1:])))
-
-
-def feature_extractor(ctx: RunContext):
-    """Inception at paper (torch-fidelity's TF port); THE proxy classifier of the scale below it."""
-    if ctx.settings["evaluation"]["features"] == "inception":
-        from replication.metrics import inception_extractor
-
-        return inception_extractor()
-    from replication.metrics import calibrated_proxy_at
-
-    return calibrated_proxy_at(ctx.upstream(PROXY_RUN))
+                        samples=unit(samples.view(f.sample_grid, f.sample_grid, *samples.shape[1:])),
+                        interpolations=unit(interp.view(f.interpolation_rows, f.interpolation_steps, *interp.shape[1:])))
 
 
 def reference(ctx: RunContext, setup: str, extractor, train_x: torch.Tensor) -> dict:
     """FID statistics of the setup's training split (or a seeded subset of reference_images)."""
     from replication.metrics import reference_statistics
 
-    n = ctx.settings["evaluation"]["reference_images"]
-    if n is not None and n < len(train_x):
-        g = torch.Generator().manual_seed(stable_reference_seed(ctx, setup))
+    n, d = ctx.settings.evaluation.reference_images, getattr(ctx.settings, setup).data
+    if n is not None and n < len(train_x):  # the same subset for every run of the setup
+        g = torch.Generator().manual_seed(stable_seed(ctx.settings.seed, ctx.experiment, setup, "reference"))
         train_x = train_x[torch.randperm(len(train_x), generator=g)[:n]]
-    name = f"{ctx.settings[setup]['data']['name']}/{ctx.settings[setup]['data']['train']} ({len(train_x)} images)"
-    return reference_statistics(train_x, extractor, name, rule="round", value_range=data_range(ctx.settings, setup),
-                                keep_features=False, batch_size=ctx.settings["evaluation"]["batch_size"])
-
-
-def stable_reference_seed(ctx: RunContext, setup: str) -> int:
-    return stable_seed(ctx.settings["seed"], ctx.experiment, setup, "reference")  # the same for every run
+    return reference_statistics(train_x, extractor, f"{d.name}/{d.train} ({len(train_x)} images)", rule="round",
+                                value_range=data_range(ctx.settings, setup), keep_features=False,
+                                batch_size=ctx.settings.evaluation.batch_size)
 
 
 def quality(ctx: RunContext, setup: str, samples: torch.Tensor, extractor, ref: dict) -> dict:
     """Table 1's two numbers for a set of images: FID (protocol wae_fid) and mean sharpness."""
     from replication.metrics import evaluate_protocol, sharpness
 
-    E = ctx.settings["evaluation"]
+    E = ctx.settings.evaluation
     value_range = data_range(ctx.settings, setup)
-    (fid,) = evaluate_protocol("wae_fid", samples, extractor, ref, value_range=value_range,
-                               batch_size=E["batch_size"])
-    sharp = sharpness(samples[: E["sharpness_samples"]], value_range=value_range,
-                      pixel_range=tuple(E["sharpness_pixel_range"]))
+    (fid,) = evaluate_protocol("wae_fid", samples, extractor, ref, value_range=value_range, batch_size=E.batch_size)
+    sharp = sharpness(samples[: E.sharpness_samples], value_range=value_range, pixel_range=tuple(E.sharpness_pixel_range))
     return {"fid": float(fid["value"]), "sharpness": sharp, "fid_record": fid,
-            "sharpness_samples": min(len(samples), E["sharpness_samples"]),
-            "sharpness_pixel_range": E["sharpness_pixel_range"]}
+            "sharpness_samples": min(len(samples), E.sharpness_samples),
+            "sharpness_pixel_range": list(E.sharpness_pixel_range)}
 
 
 def EVALUATE(ctx: RunContext, networks: dict) -> dict:
     s, p = ctx.settings, ctx.params
     setup, model = p["setup"], p["model"]
-    training, specs = model_settings(s, setup, model)
-    E = s["evaluation"]
-    logits, value_range = decoder_logits(specs), data_range(s, setup)
+    m, E = getattr(s, setup).models[model], s.evaluation
+    logits, value_range = decoder_logits(m.networks), data_range(s, setup)
     train_x, test_x = images(s, setup, "train"), images(s, setup, "test")
-    extractor = feature_extractor(ctx)
+    extractor = ctx.extractor()
     ref = reference(ctx, setup, extractor, train_x)
     g = torch.Generator().manual_seed(ctx.seed_for("evaluate/prior"))
-    z = prior(training["autoencoder"]["prior_var"], latent_of_spec(specs))(E["fid_samples"], g)
-    samples = decode_prior(networks["decoder"], z, logits, value_range, ctx.device, E["batch_size"])
+    z = prior(m.training.autoencoder.prior_var, latent_of_spec(m.networks))(E.fid_samples, g)
+    samples = decode_prior(networks["decoder"], z, logits, value_range, ctx.device, E.batch_size)
     out = quality(ctx, setup, samples, extractor, ref)
-    out.update(reconstruction_errors(networks, test_x[: E["reconstruction_images"]], logits, value_range,
-                                     ctx.device, E["batch_size"], train_x.mean(0)))
+    out.update(reconstruction_errors(networks, test_x[: E.reconstruction_images], logits, value_range,
+                                     ctx.device, E.batch_size, train_x.mean(0)))
     return {"setup": setup, "model": model, "seed": p["seed"], "n_samples": len(samples), **out}
 
 
@@ -225,9 +198,9 @@ def true_data(ctx: RunContext, setup: str) -> dict:
     """Table 1's last row: held-out test images in place of samples, against the same reference."""
     s = ctx.settings
     train_x, test_x = images(s, setup, "train"), images(s, setup, "test")
-    extractor = feature_extractor(ctx)
+    extractor = ctx.extractor()
     g = torch.Generator().manual_seed(ctx.seed_for("test_images"))
-    x = test_x[torch.randperm(len(test_x), generator=g)[: s["evaluation"]["fid_samples"]]]
+    x = test_x[torch.randperm(len(test_x), generator=g)[: s.evaluation.fid_samples]]
     return {"setup": setup, "n_samples": len(x), **quality(ctx, setup, x, extractor, reference(ctx, setup, extractor, train_x))}
 
 
@@ -239,21 +212,20 @@ TASKS = {"train": train, "true_data": true_data}
 def table(res: Results, setup: str) -> tuple[dict, dict]:
     """{model: [final metrics per seed]} and the true-data result of one setup."""
     rows = {m: [res.json(r, "final_metrics.json")["metrics"] for r in res.runs(setup=setup, model=m)]
-            for m in res.settings["models"]}
+            for m in res.settings.models}
     return rows, res.result(res.run(task="true_data", setup=setup))
 
 
 def summarize(res: Results) -> dict:
     s = res.settings
-    setup = s["table"]
+    setup = s.table
     rows, true = table(res, setup)
-    seeds = len(s["seeds"])
+    seeds = len(s.seeds)
     files = res.files(res.runs(setup=setup, task="train"), "final_metrics.json") + ", " + \
         res.files([res.run(task="true_data", setup=setup)])
-    E = s["evaluation"]
-    proxy = E["features"] != "inception"
-    where = (f"setup {setup} on {s[setup]['data']['name']}; {E['features']} features, FID of {E['fid_samples']} "
-             f"samples vs {rows[s['models'][0]][0]['fid_record']['reference']}; {seeds} seed(s)")
+    E, features, data = s.evaluation, res.features, getattr(s, setup).data
+    where = (f"setup {setup} on {data.name}; {features} features, FID of {E.fid_samples} "
+             f"samples vs {rows[s.models[0]][0]['fid_record']['reference']}; {seeds} seed(s)")
 
     def per_seed(fn) -> list[float]:
         return [fn({m: rows[m][k] for m in rows}) for k in range(seeds)]
@@ -274,8 +246,8 @@ def summarize(res: Results) -> dict:
 
     ratios = {m: max(r["reconstruction_ratio"] for r in rows[m]) for m in rows}
     too_sharp = max(r["sharpness"] for m in rows for r in rows[m]) / true["sharpness"]
-    paper_note = None if s[setup]["data"]["name"] == "celeba" and not proxy else \
-        f"Table 1 is CelebA with Inception features; this build has {s[setup]['data']['name']} and {E['features']} features"
+    paper_note = None if data.name == "celeba" and features == "inception" else \
+        f"Table 1 is CelebA with Inception features; this build has {data.name} and {features} features"
 
     def published_deviation(metric: str, fn) -> dict:
         if paper_note:
@@ -292,39 +264,28 @@ def summarize(res: Results) -> dict:
                                   "note": f"(FID_WAE-MMD - FID_WAE-GAN) / FID_WAE-MMD per seed; {fids}; {where}"},
         "wae_sharper_than_vae": {"value": per_seed(sharper), "file": files,
                                  "note": f"log(min WAE sharpness / VAE sharpness) per seed; {fids}; {where}; "
-                                         f"sharpness on {E['sharpness_pixel_range']} pixels"},
+                                         f"sharpness on {list(E.sharpness_pixel_range)} pixels"},
         "sharpness_vs_true_data": {"value": too_sharp, "file": files,
                                    "note": f"max over models and seeds of sharpness / true data's ({true['sharpness']:.3g}); "
                                            f"{fids}"},
         "reconstruction_vs_mean_image": {"value": max(ratios.values()), "file": files,
                                          "note": "test reconstruction error / mean-image baseline's, worst seed: "
                                                  + ", ".join(f"{m} {v:.3f}" for m, v in ratios.items())
-                                                 + f" ({E['reconstruction_images']} test images; {where})"},
+                                                 + f" ({E.reconstruction_images} test images; {where})"},
         "table1_fid_deviation": published_deviation("fid", lambda a, b: abs(a - b)),
         "table1_sharpness_deviation": published_deviation("sharpness", lambda a, b: abs(math.log10(a / b))
                                                           if a > 0 else float("inf")),
     }
 
 
-# -- report helpers (notebooks wae_fig2 / wae_fig3 / wae_table1) ---------------------------------------
-
-def tile(panel: np.ndarray) -> np.ndarray:
-    """rows x cols x C x H x W images in [0, 1] -> one (rows H) x (cols W) [x 3] array with 1-pixel gaps."""
-    rows, cols, c, h, w = panel.shape
-    out = np.ones((rows * (h + 1) - 1, cols * (w + 1) - 1, c), dtype=np.float32)
-    for i in range(rows):
-        for j in range(cols):
-            out[i * (h + 1):i * (h + 1) + h, j * (w + 1):j * (w + 1) + w] = panel[i, j].transpose(1, 2, 0)
-    return out[..., 0] if c == 1 else out
-
+# -- report helper (notebooks wae_fig2 / wae_fig3) ---------------------------------------------------
 
 def draw_panels(res: Results, setup: str, title: str):
     """WAE Figure 2/3 layout: columns VAE | WAE-MMD | WAE-GAN (first seed), rows test reconstructions
     (odd rows real), random samples, test interpolations; from each run's figures.npz."""
     import matplotlib.pyplot as plt
 
-    models = res.settings["models"]
-    seed = res.settings["seeds"][0]
+    models, seed = res.settings.models, res.settings.seeds[0]
     names = {"vae": "VAE", "wae_mmd": "WAE-MMD", "wae_gan": "WAE-GAN"}
     rows = (("reconstructions", "Test reconstructions"), ("samples", "Random samples"),
             ("interpolations", "Test interpolations"))

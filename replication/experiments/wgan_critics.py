@@ -1,5 +1,5 @@
-"""WGAN Figure 2: the optimal minimax-GAN discriminator vs the optimal WGAN critic on two
-1-D Gaussians (real N(-5, 1), fake N(+5, 1)), WGAN_WGANGP.md section 2.3.
+"""WGAN Figure 2 (WGAN Section 3): the optimal minimax-GAN discriminator vs the optimal WGAN
+critic on two 1-D Gaussians (real N(-5, 1), fake N(+5, 1)).
 
 Task ``critic`` (runs ``<kind>_s<replicate>``): the engine trains the network against the
 fixed fake distribution (no generator) until the logged convergence criterion holds or the
@@ -26,20 +26,19 @@ from torch import nn
 
 from replication.data.batches import SamplerSource
 from replication.data.toy import gaussian_1d
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.io import write_frame
-from replication.train import Sources, Trainer, merged
+from replication.train import Sources, Trainer
 
 
 def trainer(ctx: RunContext, kind: str, on_iteration=None) -> Trainer:
-    s = ctx.settings
+    s, training = ctx.settings, ctx.settings.methods[kind].training
     sources = Sources(
-        real=SamplerSource(gaussian_1d(s["real"]["mean"], s["real"]["std"]), s["training"]["batch_size"],
-                           ctx.device, ctx.seed_for("data/real")),
-        fake=SamplerSource(gaussian_1d(s["fake"]["mean"], s["fake"]["std"]), s["training"]["batch_size"],
-                           ctx.device, ctx.seed_for("data/fake")))
-    return ctx.trainer(merged(s["training"], s["methods"][kind]), {"critic": s["network"]}, sources,
-                       on_iteration=on_iteration)
+        real=SamplerSource(gaussian_1d(s.real.mean, s.real.std), training.batch_size, ctx.device,
+                           ctx.seed_for("data/real")),
+        fake=SamplerSource(gaussian_1d(s.fake.mean, s.fake.std), training.batch_size, ctx.device,
+                           ctx.seed_for("data/fake")))
+    return ctx.make_trainer(training, {"critic": s.network}, sources, on_iteration=on_iteration)
 
 
 def evaluate(critic: nn.Module, kind: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,12 +83,11 @@ def measures(net: nn.Module, kind: str, x: np.ndarray, held: dict[str, np.ndarra
 
 def critic(ctx: RunContext, kind: str, replicate: int) -> dict:
     s = ctx.settings
-    g = s["grid"]
-    x = np.linspace(g["low"], g["high"], g["points"])
+    x = np.linspace(s.grid.low, s.grid.high, s.grid.points)
     held_rng = torch.Generator().manual_seed(ctx.seed_for("heldout"))
-    held = {name: gaussian_1d(s[name]["mean"], s[name]["std"])(s["eval_samples"], held_rng).squeeze(1).double().numpy()
-            for name in ("real", "fake")}
-    between = tuple(s["between_modes"])
+    held = {name: gaussian_1d(law.mean, law.std)(s.eval_samples, held_rng).squeeze(1).double().numpy()
+            for name, law in (("real", s.real), ("fake", s.fake))}
+    between = tuple(s.between_modes)
 
     t = trainer(ctx, kind)
     # the engine builds the networks from their seeds; fit() resumes or trains, so before it
@@ -101,16 +99,16 @@ def critic(ctx: RunContext, kind: str, replicate: int) -> dict:
 
     write_frame(ctx.out_dir / "curve.csv", pd.DataFrame({
         "x": x, "value": end["value"], "grad": end["grad"],
-        "density_real": normal_pdf(x, s["real"]["mean"], s["real"]["std"]),
-        "density_fake": normal_pdf(x, s["fake"]["mean"], s["fake"]["std"]),
+        "density_real": normal_pdf(x, s.real.mean, s.real.std),
+        "density_fake": normal_pdf(x, s.fake.mean, s.fake.std),
         "value_start": start["value"], "grad_start": start["grad"]}))
     write_frame(ctx.out_dir / "samples.csv", pd.concat(
         [pd.DataFrame({"x": xs, "sample": name, "value": end["at"][name][0], "grad": end["at"][name][1]})
          for name, xs in held.items()], ignore_index=True))
 
-    window = s["training"]["convergence"]["window"]
+    window = t.spec.convergence.window
     return {
-        "kind": kind, "replicate": replicate, "steps": t.step, "max_steps": t.spec.iterations,
+        "kind": kind, "replicate": replicate, "steps": t.iteration, "max_steps": t.spec.iterations,
         "converged_at": t.converged_at, **end["summary"],
         "final_divergence_window_mean": float(log["divergence"].iloc[-window:].mean()),
         "start": start["summary"],  # the same measures of the untrained network (step 0)
@@ -124,10 +122,10 @@ def summarize(res: Results) -> dict:
     s = res.settings
     summary = {r: res.result(r) for r in res.runs()}
     gan, wgan = res.runs(kind="gan"), res.runs(kind="wgan")
-    n_seeds = len(s["seeds"])
+    n_seeds = len(s.seeds)
     files = res.files(res.runs())
-    T = s["training"]
-    net = s["network"]
+    T = s.training
+    net = s.network
 
     def worst(runs, key, fn, at=None):
         return fn((summary[r][at] if at else summary[r])[key] for r in runs)
@@ -141,15 +139,15 @@ def summarize(res: Results) -> dict:
     conv = {r: summary[r]["converged_at"] for r in res.runs()}
     return {
         "gan_grad_ratio_fake": entry(gan, "ratio_fake_median", max,
-                                     f"worst (largest) over {n_seeds} seeds; {s['eval_samples']} held-out fakes; {cap_note}"),
+                                     f"worst (largest) over {n_seeds} seeds; {s.eval_samples} held-out fakes; {cap_note}"),
         "gan_grad_ratio_real": entry(gan, "ratio_real_median", max,
-                                     f"worst (largest) over {n_seeds} seeds; {s['eval_samples']} held-out reals"),
+                                     f"worst (largest) over {n_seeds} seeds; {s.eval_samples} held-out reals"),
         "wgan_grad_ratio_fake": entry(wgan, "ratio_fake_median", min,
-                                      f"worst (smallest) over {n_seeds} seeds; {s['eval_samples']} held-out fakes; {cap_note}"),
+                                      f"worst (smallest) over {n_seeds} seeds; {s.eval_samples} held-out fakes; {cap_note}"),
         "wgan_grad_ratio_between": entry(wgan, "ratio_between_min", min,
-                                         f"worst over {n_seeds} seeds; x in {s['between_modes']}"),
+                                         f"worst over {n_seeds} seeds; x in {list(s.between_modes)}"),
         "wgan_linear_r2": entry(wgan, "linear_r2", min,
-                                f"worst over {n_seeds} seeds; {s['grid']['points']} grid points on [{s['grid']['low']}, {s['grid']['high']}]"),
+                                f"worst over {n_seeds} seeds; {s.grid.points} grid points on [{s.grid.low}, {s.grid.high}]"),
         "critics_converged": {"value": all(v is not None for v in conv.values()), "file": files,
                               "note": "converged at critic step: " + ", ".join(f"{r} {v}" for r, v in conv.items())
                                       + f" (Plateau {T['convergence']}; {cap_note})"},

@@ -13,7 +13,8 @@ Tasks
   WGAN (clipping), minimax GAN, and the non-saturating "-log D" GAN. A figure, and the WGAN
   convergence claim; how far theta drifts under the minimax GAN is set by the SGD learning
   rate as much as by the vanishing gradient, so it carries no claim.
-- ``exercise``: the reading guide's KL / EMD tables (week 4, question 3), with scipy.
+- ``exercise``: KL and EMD tables of small discrete distributions (an exercise on the distances of
+  WGAN Section 2, parts 3.1-3.3), with scipy.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ import torch
 
 from replication.data.batches import SamplerSource
 from replication.data.toy import parallel_line, uniform_noise
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.io import write_frame
 from replication.metrics.transport import exact_w1
 from replication.objectives import generator_loss
-from replication.train import EvalData, Sources, Trainer, merged
+from replication.settings import merge, parse, plain
+from replication.settings.training import TrainingSpec
+from replication.train import EvalData, Sources, Trainer
 
 
 # -- Figure 1: analytic curves and the sample estimate of W ------------------------------
@@ -49,9 +52,9 @@ def curves(ctx: RunContext) -> dict:
     s = ctx.settings
     gen = torch.Generator().manual_seed(ctx.seed_for("ot"))
     rows = []
-    for theta in theta_grid(s["theta_points"]):
-        estimates = [exact_w1(sample_line(0.0, s["ot_samples"], gen), sample_line(theta, s["ot_samples"], gen))
-                     for _ in range(s["ot_repeats"])]
+    for theta in theta_grid(s.theta_points):
+        estimates = [exact_w1(sample_line(0.0, s.ot_samples, gen), sample_line(theta, s.ot_samples, gen))
+                     for _ in range(s.ot_repeats)]
         off = theta != 0.0
         rows.append({"theta": theta, "w_analytic": abs(theta), "js_analytic": math.log(2) if off else 0.0,
                      "kl_analytic": math.inf if off else 0.0, "tv_analytic": 1.0 if off else 0.0,
@@ -60,25 +63,25 @@ def curves(ctx: RunContext) -> dict:
     frame = pd.DataFrame(rows)
     write_frame(ctx.out_dir / "curves.csv", frame)
     error = frame["w_estimate_first"] - frame["w_analytic"]
-    return {"w_max_abs_error": float(error.abs().max()), "ot_samples": s["ot_samples"]}
+    return {"w_max_abs_error": float(error.abs().max()), "ot_samples": s.ot_samples}
 
 
 # -- JS lower bound from trained discriminators ----------------------------------------
 
 def js_bound(ctx: RunContext) -> dict:
     s = ctx.settings
-    B = s["js_bound"]["batch_size"]
+    B = s.js_bound.batch_size
     rows = []
-    for i, theta in enumerate(s["js_thetas"]):
+    for i, theta in enumerate(s.js_thetas):
         name = f"theta_{i}"
         sources = Sources(real=SamplerSource(parallel_line(0.0), B, ctx.device, ctx.seed_for(f"{name}/data/real")),
                           fake=SamplerSource(parallel_line(float(theta)), B, ctx.device, ctx.seed_for(f"{name}/data/fake")))
         held_out = EvalData(real=parallel_line(0.0), fake=parallel_line(float(theta)))
-        t = ctx.trainer(s["js_bound"], {"critic": s["critic_network"]}, sources, name=name, eval_data=held_out).fit()
+        t = ctx.make_trainer(s.js_bound, {"critic": s.critic_network}, sources, name=name, eval_data=held_out).fit()
         log = pd.read_csv(t.evaluator.log_path)
         rows.append({"theta": float(theta), "js_bound": float(log["divergence_heldout"].iloc[-1]),
                      "js_bound_start": float(log.loc[log["step"] == 0, "divergence_heldout"].iloc[0]),
-                     "js_analytic": math.log(2) if theta != 0 else 0.0, "steps": t.step})
+                     "js_analytic": math.log(2) if theta != 0 else 0.0, "steps": t.iteration})
     write_frame(ctx.out_dir / "js_bound.csv", pd.DataFrame(rows))
     return {"thetas": len(rows)}
 
@@ -96,47 +99,52 @@ def _theta_grad_probe(ev) -> dict:
     g = ev.networks["generator"]
     critic = copy.deepcopy(ev.networks["critic"]).double()
     fake_out = critic(g(ev.data.noise(ev.spec.samples, ev.generator).to(ev.device)).double())
-    (grad,) = torch.autograd.grad(generator_loss(ev.trainer.spec.objective, fake_out), g.theta)
+    (grad,) = torch.autograd.grad(generator_loss(ev.step.spec.objective, fake_out), g.theta)
     return {"theta_grad": float(grad[0])}
 
 
 PROBES = {"theta": _theta_probe, "theta_grad": _theta_grad_probe}
 
 
-def _theta_trainer(ctx: RunContext, training: dict, theta0: float, name: str = "") -> Trainer:
+def _theta_trainer(ctx: RunContext, training: TrainingSpec, theta0: float, name: str = "") -> Trainer:
     s = ctx.settings
-    B = training["batch_size"]
+    B = training.batch_size
     prefix = f"{name}/" if name else ""
     sources = Sources(real=SamplerSource(parallel_line(0.0), B, ctx.device, ctx.seed_for(prefix + "data/real")),
                       noise=SamplerSource(uniform_noise(1), B, ctx.device, ctx.seed_for(prefix + "data/noise")))
-    networks = {"generator": {**s["theta_generator"], "theta0": float(theta0)}, "critic": s["critic_network"]}
-    return ctx.trainer(training, networks, sources, name=name, eval_data=EvalData(noise=uniform_noise(1)),
-                       probes=PROBES)
+    networks = {"generator": {**s.theta_generator, "theta0": float(theta0)}, "critic": s.critic_network}
+    return ctx.make_trainer(training, networks, sources, name=name, eval_data=EvalData(noise=uniform_noise(1)),
+                            probes=PROBES)
 
 
 def critic_gradients(ctx: RunContext) -> dict:
     """theta held fixed; each critic trains towards optimality and we watch dL_G/dtheta."""
-    s, L = ctx.settings, ctx.settings["learn"]
+    s, G = ctx.settings, ctx.settings.critic_gradients
     frames = []
-    for objective, method in L["methods"].items():
-        for j, theta in enumerate(s["critic_gradients"]["thetas"]):
-            training = merged(merged(L["training"], method), s["critic_gradients"]["training"])
+    for objective, method in s.learn.methods.items():
+        for j, theta in enumerate(G.thetas):
+            training = fixed_theta(method.training, G.training)
             t = _theta_trainer(ctx, training, theta, name=f"{objective}_{j}").fit()
             frames.append(pd.read_csv(t.evaluator.log_path).assign(objective=objective, theta_fixed=theta))
     write_frame(ctx.out_dir / "critic_gradients.csv", pd.concat(frames, ignore_index=True))
-    return {"critic_steps": s["critic_gradients"]["training"]["iterations"]}
+    return {"critic_steps": G.training["iterations"]}
+
+
+def fixed_theta(training: TrainingSpec, delta: dict) -> TrainingSpec:
+    """A method's training block with ``critic_gradients.training`` over it (theta held fixed)."""
+    return parse(TrainingSpec, merge(plain(training), delta, "critic_gradients.training", new_keys=True),
+                 "critic_gradients.training")
 
 
 def learn(ctx: RunContext, objective: str) -> dict:
-    L = ctx.settings["learn"]
-    t = _theta_trainer(ctx, merged(L["training"], L["methods"][objective]), ctx.settings["theta_generator"]["theta0"])
+    t = _theta_trainer(ctx, ctx.settings.learn.methods[objective].training, ctx.settings.theta_generator["theta0"])
     t.fit()
     # evaluation.csv: theta and dL_G/dtheta at every generator iteration (step 0 = before training)
     trajectory = pd.read_csv(t.write_outputs(ctx.out_dir)["evaluation"])
     return {"theta_final": float(trajectory["theta"].iloc[-1]), "objective": objective}
 
 
-# -- Reading-guide exercise tables (week 4, question 3) --------------------------------
+# -- Exercise tables: KL and EMD of small discrete distributions (WGAN Section 2) -------------
 
 EXERCISE = {
     # part: (distributions on supports 0..n-1, pairs, whether KL is asked)
@@ -196,19 +204,19 @@ def summarize(res: Results) -> dict:
     curves = res.frame("curves", "curves.csv")
     error = (curves["w_estimate_first"] - curves["w_analytic"]).abs()
     out["w_max_abs_error"] = {"value": float(error.max()), "file": str(path),
-                              "note": f"n={s['ot_samples']} per side, {len(curves)} theta"}
+                              "note": f"n={s.ot_samples} per side, {len(curves)} theta"}
     path = res.path("js_bound", "js_bound.csv")
     js = res.frame("js_bound", "js_bound.csv")
-    far = js[js["theta"].abs() >= s["js_far_theta"]]
+    far = js[js["theta"].abs() >= s.js_far_theta]
     out["js_bound_min_far"] = {"value": float(far["js_bound"].min()), "start": float(far["js_bound_start"].min()),
-                               "file": str(path), "note": f"min over |theta| >= {s['js_far_theta']}; "
+                               "file": str(path), "note": f"min over |theta| >= {s.js_far_theta}; "
                                                           "start: the untrained discriminator (step 0)"}
     at_zero = js[js["theta"] == 0]
     out["js_bound_at_zero"] = {
         "value": float(at_zero["js_bound"].abs().max()) if len(at_zero) else None,
         "start": float(at_zero["js_bound_start"].abs().max()) if len(at_zero) else None, "file": str(path),
         "note": "|bound| at theta = 0 after training; start: the untrained discriminator (step 0)"}
-    window = s["learn"]["grad_window"]
+    window = s.learn.grad_window
     for run in res.runs(task="learn"):
         objective = res.params(run)["objective"]
         traj = res.frame(run, "evaluation.csv")
@@ -222,10 +230,10 @@ def summarize(res: Results) -> dict:
                                           "note": f"median |dL_G/dtheta| over the first {window} evaluations (step 0 = before training)"}
     path = res.path("critic_gradients", "critic_gradients.csv")
     grads = res.frame("critic_gradients", "critic_gradients.csv")
-    thetas = [float(t) for t in s["critic_gradients"]["thetas"]]
+    thetas = [float(t) for t in s.critic_gradients.thetas]
     kept = {objective: {theta: retained(grads[(grads["objective"] == objective) & (grads["theta_fixed"] == theta)])
                         for theta in thetas}
-            for objective in s["learn"]["methods"]}
+            for objective in s.learn.methods}
     for objective, per_theta in kept.items():
         worst = max if objective == "gan_minimax" else min  # the claim's side: vanishing / persisting
         ratios = {theta: r["retained"] for theta, r in per_theta.items()}
@@ -267,9 +275,9 @@ def retained(curve: pd.DataFrame) -> dict:
     return {"start": float(g[0]), "peak": peak, "tail": tail, "retained": tail / scale, "start_retained": float(g[0]) / scale}
 
 
-def _clipped(s: dict, objective: str) -> bool:
-    method = merged(s["learn"]["training"], s["learn"]["methods"][objective]).get("lipschitz", {})
-    return method.get("method") == "clip" and method.get("timing", "after") == "before"
+def _clipped(s, objective: str) -> bool:
+    lipschitz = s.learn.methods[objective].training.lipschitz
+    return lipschitz.method == "clip" and lipschitz.timing == "before"
 
 
 def _log10(x: float) -> float:

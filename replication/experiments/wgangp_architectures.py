@@ -1,4 +1,4 @@
-"""WGAN-GP Table 2 / Table 5 (WGAN_WGANGP.md section 5): architectures sampled at random from
+"""WGAN-GP Table 2 / Table 5 (WGAN-GP Section 5.1 and Appendix B [P]): architectures sampled at random from
 Table 1's space (nonlinearity, depth, normalisation, base filter count; generator and critic
 independently), each trained once with the standard GAN and once with WGAN-GP (Appendix B);
 for every minimum inception score, how many architectures only the GAN, only WGAN-GP, both
@@ -11,8 +11,8 @@ missing ones):
   with each network's parameter count, ``architectures.csv``;
 - ``real_score``: the IS of real held-out images with the evaluation's protocol and features
   (below paper the anchor that rescales the thresholds to the proxy, settings ``rescale``);
-- ``<method>_a<index>`` and ``<method>_baseline`` (task ``train``, evaluated): the engine trains
-  the registry's ``table1_g`` / ``table1_d`` pair of one architecture with the method's training
+- ``<method>_a<index>`` and ``<method>_baseline`` (task ``train``, evaluated): the image-GAN
+  recipe trains the registry's ``table1_g`` / ``table1_d`` pair of one architecture with the method's training
   block (a normalised critic: batch norm for the GAN, layer norm for WGAN-GP, with Appendix B's
   weight decay); ``EVALUATE`` scores the final generator's IS from its checkpoint alone. The
   baseline DCGAN is the comparison's positive control, outside the sampled list.
@@ -33,16 +33,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from replication.data import at_resolution, load_images, to_symmetric_range
-from replication.data.batches import ImageSource, SamplerSource
+from replication.data import to_symmetric_range
 from replication.data.toy import gaussian_noise
 from replication.errors import ReplicationError
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.io import write_frame
-from replication.metrics.proxy import extractor_of_kind, proxy_run
 from replication.nets import count_parameters
 from replication.nets.sampler import ROLES, sample_architecture, table1_specs
-from replication.train import EvalData, Sources, merged
+from replication.recipes import images
 from replication.train.evaluation import draw_samples
 
 METHODS = ("gan", "wgangp")
@@ -57,46 +55,47 @@ def architecture_key(architecture) -> str:
     return BASELINE if architecture == BASELINE else f"a{int(architecture):03d}"
 
 
-def factors_of(settings: dict, architecture) -> dict[str, dict]:
+def factors_of(settings, architecture) -> dict[str, dict]:
     """The sampled factors of architecture ``index`` (or the baseline DCGAN's)."""
-    S = settings["sampler"]
+    S = settings.sampler
     if architecture == BASELINE:
-        return S["baseline"]
-    if isinstance(architecture, bool) or not isinstance(architecture, int) or not 0 <= architecture < S["architectures"]:
+        return S.baseline
+    if isinstance(architecture, bool) or not isinstance(architecture, int) or not 0 <= architecture < S.architectures:
         raise ReplicationError(f"unknown architecture {architecture!r}; choose {BASELINE!r} or an index in "
-                               f"0..{S['architectures'] - 1}")
+                               f"0..{S.architectures - 1}")
     try:
-        return sample_architecture(S["space"], S["seed"], architecture)
+        return sample_architecture(S.space, S.seed, architecture)
     except ValueError as err:
         raise ReplicationError(f"sampler: {err}") from None
 
 
-def run_setup(settings: dict, method: str, architecture) -> tuple[dict, dict]:
-    """(training block, network specs) of one run: the method's delta over the shared block, the
-    architecture's pair with the method's critic normalisation, and Appendix B's weight decay in
-    the critic's optimizer when the sampled critic is normalised."""
-    if method not in settings["methods"]:
-        raise ReplicationError(f"unknown method {method!r}; choose one of {', '.join(settings['methods'])}")
-    factors, delta = factors_of(settings, architecture), settings["methods"][method]
-    networks = table1_specs(factors, nz=settings["nz"], critic_norm=delta["critic_norm"], init=settings["init"],
-                            channels=settings["data"]["channels"])
-    training = merged(settings["training"], delta["training"])
+def run_setup(settings, method: str, architecture) -> tuple:
+    """(training block, network specs) of one run: the method's training block, the architecture's
+    pair with the method's critic normalisation, and Appendix B's weight decay in the critic's
+    optimizer when the sampled critic is normalised."""
+    if method not in settings.methods:
+        raise ReplicationError(f"unknown method {method!r}; choose one of {', '.join(settings.methods)}")
+    factors, m = factors_of(settings, architecture), settings.methods[method]
+    networks = table1_specs(factors, nz=settings.nz, critic_norm=m.critic_norm, init=settings.init,
+                            channels=settings.data.channels)
+    training = m.training
     if factors["critic"]["norm"]:
-        training = merged(training, {"optimizers": {"critic": {"weight_decay": settings["critic_weight_decay"]}}})
+        critic = dataclasses.replace(training.optimizers["critic"], weight_decay=settings.critic_weight_decay)
+        training = dataclasses.replace(training, optimizers={**training.optimizers, "critic": critic})
     return training, networks
 
 
-def architecture_table(settings: dict) -> pd.DataFrame:
+def architecture_table(settings) -> pd.DataFrame:
     """One row per architecture (the sampled ones, then the baseline): its factors and the
     parameter counts of its generator and of each method's critic (batch norm and layer norm
     have the same count)."""
     rows = []
-    for architecture in [*range(settings["sampler"]["architectures"]), BASELINE]:
+    for architecture in [*range(settings.sampler.architectures), BASELINE]:
         factors = factors_of(settings, architecture)
         row = {"architecture": architecture_key(architecture)}
         for role in ROLES:
             row.update({f"{role}_{k}": v for k, v in factors[role].items()})
-        for method in settings["methods"]:
+        for method in settings.methods:
             specs = run_setup(settings, method, architecture)[1]
             row["params_generator"] = count_parameters(specs["generator"])
             row[f"params_critic_{method}"] = count_parameters(specs["critic"])
@@ -108,22 +107,12 @@ def sample(ctx: RunContext) -> dict:
     table = architecture_table(ctx.settings)
     write_frame(ctx.out_dir / "architectures.csv", table)
     sampled = table[table["architecture"] != BASELINE]
-    return {"architectures": len(sampled), "seed": ctx.settings["sampler"]["seed"],
+    return {"architectures": len(sampled), "seed": ctx.settings.sampler.seed,
             "params_generator_median": int(sampled["params_generator"].median()),
             "params_generator_max": int(sampled["params_generator"].max())}
 
 
 # -- training and evaluation -----------------------------------------------------------------------
-
-def training_images(data: dict, split: str | None = None) -> torch.Tensor:
-    """uint8 N x C x R x R (the Fashion-MNIST stand-in zero-padded to 32, one grey channel); the
-    networks are built for ``data.channels``, which the data must have."""
-    images = at_resolution(load_images(data["dataset"], split or data["split"]).images, data["resolution"])
-    if images.shape[1] != data["channels"]:
-        raise ReplicationError(f"{data['dataset']} has {images.shape[1]} channel(s) but data.channels = "
-                               f"{data['channels']}: set it to the data's")
-    return images
-
 
 def paired(ctx: RunContext, architecture) -> RunContext:
     """The run's context with its random streams seeded by the architecture, not the method: both
@@ -134,43 +123,31 @@ def paired(ctx: RunContext, architecture) -> RunContext:
 def train(ctx: RunContext, method: str, architecture) -> dict:
     s = ctx.settings
     training, networks = run_setup(s, method, architecture)
-    streams, B = paired(ctx, architecture), training["batch_size"]
-    sources = Sources(real=ImageSource(training_images(s["data"]), B, streams.seed_for("data/real"), ctx.device,
-                                       drop_last=True),
-                      noise=SamplerSource(gaussian_noise(s["nz"]), B, ctx.device, streams.seed_for("data/noise")))
-    t = streams.trainer(training, networks, sources, eval_data=EvalData(noise=gaussian_noise(s["nz"])))
-    t.fit()
-    t.write_outputs(ctx.out_dir)
-    return {"method": method, "architecture": architecture_key(architecture), "iterations": int(t.step),
-            "weight_decay": training["optimizers"]["critic"].get("weight_decay", 0.0)}
-
-
-def features_of(ctx: RunContext):
-    """TF-Inception at paper, else this scale's calibrated proxy classifier (settings say which)."""
-    return extractor_of_kind(ctx.settings["evaluation"]["extractor"], ctx.upstream(proxy_run("fashion-mnist")),
-                             "evaluation.extractor")
+    real, _ = images.load(s.data)
+    t, _ = images.train_pair(ctx, training, networks, s.data, real, streams=paired(ctx, architecture))
+    return {"method": method, "architecture": architecture_key(architecture), "iterations": int(t.iteration),
+            "weight_decay": training.optimizers["critic"].weight_decay}
 
 
 def inception_score(ctx: RunContext, samples: torch.Tensor) -> dict:
     from replication.metrics import evaluate_protocol
 
-    E = ctx.settings["evaluation"]
-    extractor = features_of(ctx)
-    (record,) = evaluate_protocol(E["protocol"], samples, extractor, batch_size=E["batch_size"])
+    E, extractor = ctx.settings.evaluation, ctx.extractor()
+    (record,) = evaluate_protocol(E.protocol, samples, extractor, batch_size=E.batch_size)
     return {"is_mean": record["value"], "is_std": record["std"], "n_samples": len(samples),
-            "extractor": extractor.name, "proxy": extractor.proxy, "protocol": E["protocol"]}
+            "extractor": extractor.name, "proxy": extractor.proxy, "protocol": E.protocol}
 
 
 def real_score(ctx: RunContext) -> dict:
     """The IS of ``evaluation.samples`` random held-out real images (the same protocol)."""
-    s, E = ctx.settings, ctx.settings["evaluation"]
-    images = training_images(s["data"], E["real_split"])
-    if E["samples"] > len(images):
-        raise ReplicationError(f"evaluation.samples = {E['samples']} but {s['data']['dataset']}/{E['real_split']} "
-                               f"has {len(images)} images")
+    s, E = ctx.settings, ctx.settings.evaluation
+    real, _ = images.load(s.data, E.real_split)
+    if E.samples > len(real):
+        raise ReplicationError(f"evaluation.samples = {E.samples} but {s.data.dataset}/{E.real_split} "
+                               f"has {len(real)} images")
     g = torch.Generator().manual_seed(ctx.seed_for("real"))
-    keep = torch.randperm(len(images), generator=g)[: E["samples"]]
-    return {"split": E["real_split"], **inception_score(ctx, to_symmetric_range(images[keep]))}
+    keep = torch.randperm(len(real), generator=g)[: E.samples]
+    return {"split": E.real_split, **inception_score(ctx, to_symmetric_range(real[keep]))}
 
 
 TASKS = {"sample": sample, "real_score": real_score, "train": train}
@@ -178,25 +155,25 @@ TASKS = {"sample": sample, "real_score": real_score, "train": train}
 
 def EVALUATE(ctx: RunContext, networks: dict[str, nn.Module]) -> dict:
     """The run's final IS from its final generator alone (protocol and features of ``evaluation``)."""
-    s, E, p = ctx.settings, ctx.settings["evaluation"], ctx.params
+    s, E, p = ctx.settings, ctx.settings.evaluation, ctx.params
     generator = networks["generator"]
     expected = run_setup(s, p["method"], p["architecture"])[1]["generator"]
     if sum(t.numel() for t in generator.parameters()) != count_parameters(expected):
         raise ReplicationError(f"the checkpoint's generator does not match architecture "
                                f"{architecture_key(p['architecture'])} at this scale: retrain the run")
-    samples = draw_samples(generator, gaussian_noise(s["nz"]), E["samples"], E["batch_size"],
+    samples = draw_samples(generator, gaussian_noise(s.nz), E.samples, E.batch_size,
                            paired(ctx, p["architecture"]).seed_for("evaluate/samples"), ctx.device)
     return {"method": p["method"], "architecture": architecture_key(p["architecture"]), **inception_score(ctx, samples)}
 
 
 # -- thresholds, counts and claims -----------------------------------------------------------------
 
-def published_table(settings: dict) -> pd.DataFrame:
-    T = settings["table2"]
-    return pd.DataFrame(T["rows"], columns=T["columns"])
+def published_table(settings) -> pd.DataFrame:
+    T = settings.table2
+    return pd.DataFrame([list(r) for r in T.rows], columns=list(T.columns))
 
 
-def rescaled(thresholds, real: float | None, rescale: dict, proxy: bool) -> list[float]:
+def rescaled(thresholds, real: float | None, rescale, proxy: bool) -> list[float]:
     """The thresholds on this scale's features: as published with Inception; with the proxy,
     t' = 1 + (t - 1) x f x (R' - 1) / (B - 1) (settings ``rescale``: B the paper's DCGAN score,
     f the DCGAN's fraction of the real data's score above the floor 1, R' the proxy's real score)."""
@@ -204,7 +181,7 @@ def rescaled(thresholds, real: float | None, rescale: dict, proxy: bool) -> list
         return [float(t) for t in thresholds]
     if real is None or not math.isfinite(real):
         raise ReplicationError("the proxy thresholds need the real_score run's IS")
-    factor = rescale["baseline_fraction_of_real"] * (real - 1.0) / (rescale["baseline_score"] - 1.0)
+    factor = rescale.baseline_fraction_of_real * (real - 1.0) / (rescale.baseline_score - 1.0)
     return [1.0 + (float(t) - 1.0) * factor for t in thresholds]
 
 
@@ -262,14 +239,14 @@ def study(res: Results) -> dict:
     return study_from(scores(res), res.result(res.run(task="real_score")), res.settings)
 
 
-def study_from(table: pd.DataFrame, real: dict, settings: dict) -> dict:
+def study_from(table: pd.DataFrame, real: dict, settings) -> dict:
     """The scores per sampled architecture, the baseline's, the thresholds on these scores'
     features, our counts beside the published ones (``table``: one row per architecture with the
     GAN's and WGAN-GP's final IS, the baseline's included; ``real``: the real_score result), and
     the test row: the highest threshold the GAN's baseline DCGAN clears (None if none)."""
     proxy = bool(table["proxy"].all())
     published = published_table(settings)
-    thresholds = rescaled(published["threshold"], real["is_mean"], settings["rescale"], proxy)
+    thresholds = rescaled(published["threshold"], real["is_mean"], settings.rescale, proxy)
     baseline = table[table["architecture"] == BASELINE]
     if baseline.empty:
         raise ReplicationError(f"no {BASELINE} runs: the study needs the baseline DCGAN (its positive control)")
@@ -288,14 +265,14 @@ def summarize(res: Results) -> dict:
     s, st = res.settings, study(res)
     files = res.files(res.runs(task="train"), "final_metrics.json") + ", " + res.files([res.run(task="real_score")])
     features = "proxy classifier" if st["proxy"] else "TF-Inception"
-    protocol = (f"final IS of {s['evaluation']['samples']} samples per run ({s['evaluation']['protocol']}, {features}), "
-                f"{len(st['scores'])} sampled architectures x 2 methods, {s['training']['iterations']} generator iterations"
+    protocol = (f"final IS of {s.evaluation.samples} samples per run ({s.evaluation.protocol}, {features}), "
+                f"{len(st['scores'])} sampled architectures x 2 methods, {s.training['iterations']} generator iterations"
                 + (f"; thresholds rescaled to the proxy by the settings' rule (real held-out images score "
                    f"{st['real']['is_mean']:.3f})" if st["proxy"] else ""))
-    return judge(st, s["judging"], protocol, files)
+    return judge(st, s.judging, protocol, files)
 
 
-def judge(st: dict, judging: dict, protocol: str, files: str) -> dict:
+def judge(st: dict, judging, protocol: str, files: str) -> dict:
     """The claims from a study (``study_from``): our counts against the published ones, and the
     sign test with the only-GAN bound at the highest threshold the GAN's baseline DCGAN clears
     (the positive control: not evaluated if it clears none)."""
@@ -326,13 +303,13 @@ def judge(st: dict, judging: dict, protocol: str, files: str) -> dict:
     c = {k: int(row[k]) for k in OUTCOMES}
     p = sign_test(c["only_wgangp"], c["only_gan"])
     worst_gan = counts.loc[counts["only_gan"].idxmax()]
-    only_gan_rare = bool((counts["only_gan"] <= judging["only_gan_max_fraction"] * n).all())
+    only_gan_rare = bool((counts["only_gan"] <= judging.only_gan_max_fraction * n).all())
     out["wgangp_more_often"] = {
-        "value": bool(p <= judging["alpha"] and only_gan_rare), "p": p, "file": files,
+        "value": bool(p <= judging.alpha and only_gan_rare), "p": p, "file": files,
         "note": (f"sign test at threshold {row['published_threshold']:g} (> {row['threshold']:.3g}), the highest the "
                  f"GAN's baseline DCGAN clears: only WGAN-GP "
                  f"{c['only_wgangp']}, only GAN {c['only_gan']} (both {c['both']}, neither {c['neither']}: ties), "
-                 f"p = {p:.3g} (alpha {judging['alpha']:g}); largest only-GAN count {int(worst_gan['only_gan'])} of {n} "
-                 f"at {worst_gan['published_threshold']:g} (bound {judging['only_gan_max_fraction']:g} x {n}); "
+                 f"p = {p:.3g} (alpha {judging.alpha:g}); largest only-GAN count {int(worst_gan['only_gan'])} of {n} "
+                 f"at {worst_gan['published_threshold']:g} (bound {judging.only_gan_max_fraction:g} x {n}); "
                  f"{control}; {protocol}")}
     return out

@@ -1,20 +1,17 @@
-"""WGAN-GP Figure 3: the inception score of four methods over generator iterations and over
-training time, with gan_cifar.py's DCGAN-like pair on CIFAR-10 (WGAN_WGANGP.md sections 6.1, 1.8).
+"""WGAN-GP Figure 3 (WGAN-GP Section 5.3 [P]; gan_cifar.py [C]): the inception score of four methods over
+generator iterations and over training time, with gan_cifar.py's DCGAN-like pair on CIFAR-10.
 
 Task ``train`` (runs ``<method>_s<seed>``: weight clipping, GP with RMSProp, GP with Adam,
-DCGAN): the engine trains the registry pair as the method's training block says and, every
-``training.evaluation.every`` generator iterations (at step 0 too), scores the inception score
-of fresh samples through the metric stack (torch-fidelity's TF-Inception at paper, the
-calibrated proxy classifier below it) with the Figure 3 protocol, saves a grid of the fixed
-noise batch, and records the run's own training time so far (``training_time``: evaluation
-and checkpoints excluded). The time axis is process CPU time on a CPU (jobs share the
-machine; CPU time is what a job costs there) and wall-clock time on an accelerator (CPU time
-does not see GPU work); each run records which in its result.
+DCGAN): the image-GAN recipe trains the registry pair with the method's training block and,
+every ``evaluation.every`` generator iterations (step 0 too), scores the inception score of fresh
+samples on the scale's features with the Figure 3 protocol, saves a grid of the fixed noise
+batch, and records the run's own training time so far (evaluation and checkpoints excluded).
+The time axis is process CPU time on a CPU (jobs share the machine) and wall-clock time on an
+accelerator (CPU time does not see GPU work); each run records which.
 
 ``summarize`` measures the claims from the evaluation curves: final scores (mean over the last
 ``measures.final_fraction`` of the run) ordered across seeds, the iteration at which clipping
-and GP-RMSProp reach a common level, and the training time per generator iteration. The
-notebook (wgan_gp_fig3) draws both panels from the same helpers.
+and GP-RMSProp reach a common level, and the training time per generator iteration.
 """
 
 from __future__ import annotations
@@ -25,42 +22,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from replication.data import load_images, rgb_at_resolution
-from replication.data.batches import ImageSource, SamplerSource
-from replication.data.toy import gaussian_noise
-from replication.errors import ReplicationError
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.metrics.fidelity import PROTOCOLS
-from replication.metrics.proxy import extractor_of_kind, proxy_run
-from replication.train import EvalData, Sources, merged
+from replication.recipes import images
 from replication.train.evaluation import quality_probe
 
 METHODS = ("clip", "gp_rmsprop", "gp_adam", "dcgan")  # the legend order of Figure 3
-LABELS = {"clip": "Weight clipping", "gp_rmsprop": "Gradient Penalty (RMSProp)",
-          "gp_adam": "Gradient Penalty (Adam)", "dcgan": "DCGAN"}
 CLOCK_COLUMN = {"cpu": "train_seconds_cpu", "wall": "train_seconds_wall"}
-
-
-# -- the task --------------------------------------------------------------------------------
-
-def method_setup(settings: dict, method: str) -> tuple[dict, dict]:
-    """(training block, network specs) of one method: its deltas over the shared ones."""
-    if method not in settings["methods"]:
-        raise ReplicationError(f"unknown method {method!r}; methods: {', '.join(settings['methods'])}")
-    delta = settings["methods"][method]
-    return merged(settings["training"], delta.get("training")), merged(settings["networks"], delta.get("networks"))
-
-
-def training_images(data: dict) -> torch.Tensor:
-    """uint8 N x 3 x R x R: the split at the resolution (28 -> 32 zero-padded stand-in), a grey
-    channel repeated to the 3 channels of gan_cifar.py's networks (a view: no copy of the data)."""
-    return rgb_at_resolution(load_images(data["dataset"], data["split"]).images, data["resolution"])
-
-
-def inception_extractor_of(ctx: RunContext):
-    """TF-Inception at paper, else this scale's calibrated proxy classifier (settings say which)."""
-    return extractor_of_kind(ctx.settings["inception_score"]["extractor"], ctx.upstream(proxy_run("fashion-mnist")),
-                             "inception_score.extractor")
 
 
 def clock_of(device: torch.device) -> str:
@@ -69,27 +37,20 @@ def clock_of(device: torch.device) -> str:
 
 
 def train(ctx: RunContext, method: str, seed: int) -> dict:
-    s = ctx.settings
-    training, networks = method_setup(s, method)
-    B, nz = training["batch_size"], networks["generator"]["nz"]
-    sources = Sources(real=ImageSource(training_images(s["data"]), B, ctx.seed_for("data/real"), ctx.device,
-                                       drop_last=True),
-                      noise=SamplerSource(gaussian_noise(nz), B, ctx.device, ctx.seed_for("data/noise")))
-    I = s["inception_score"]
-    extractor = inception_extractor_of(ctx)
-    probe = quality_probe(extractor, None, n=I["samples"], batch_size=I["batch_size"], **PROTOCOLS[I["protocol"]])
-    t = ctx.trainer(training, networks, sources, eval_data=EvalData(noise=gaussian_noise(nz)),
-                    probes={"inception_score": probe})
-    t.fit()
-    curve = pd.read_csv(t.write_outputs(ctx.out_dir)["evaluation"])
-    clock = clock_of(ctx.device)
+    s, I = ctx.settings, ctx.settings.inception_score
+    m, extractor = s.methods[method], ctx.extractor()
+    real, _ = images.load(s.data)
+    probe = lambda: quality_probe(extractor, None, n=I.samples, batch_size=I.batch_size,  # noqa: E731
+                                  **PROTOCOLS[I.protocol])
+    t, written = images.train_pair(ctx, m.training, m.networks, s.data, real, probes={"inception_score": probe})
+    curve, clock = pd.read_csv(written["evaluation"]), clock_of(ctx.device)
     seconds = float(curve[CLOCK_COLUMN[clock]].iloc[-1])
-    return {"method": method, "seed": seed, "iterations": t.step, "clock": clock,
-            "train_seconds": seconds, "seconds_per_iteration": seconds / t.step if t.step else float("nan"),
+    return {"method": method, "seed": seed, "iterations": t.iteration, "clock": clock,
+            "train_seconds": seconds, "seconds_per_iteration": seconds / t.iteration if t.iteration else float("nan"),
             "is_start": float(curve["is"].iloc[0]), "is_last": float(curve["is"].iloc[-1]),
-            "final_score": final_score(curve, s["measures"]["final_fraction"]), "evaluations": len(curve),
+            "final_score": final_score(curve, s.measures.final_fraction), "evaluations": len(curve),
             "extractor": extractor.name, "proxy": extractor.proxy, "weights_sha256": extractor.weights_sha256,
-            "samples_per_score": I["samples"], "protocol": I["protocol"]}
+            "samples_per_score": I.samples, "protocol": I.protocol}
 
 
 TASKS = {"train": train}
@@ -110,22 +71,10 @@ def first_reaching(curve: pd.DataFrame, level: float, every: int) -> int:
     return int(hit.iloc[0]) if len(hit) else int(curve["step"].max()) + every
 
 
-def curves(res: Results) -> pd.DataFrame:
-    """Every run's evaluation rows with its method, seed and the time axis of its clock."""
-    frames = []
-    for run in res.runs(task="train"):
-        summary = res.result(run)
-        frame = res.frame(run, "evaluation.csv")
-        frames.append(frame.assign(run=run, method=summary["method"], seed=summary["seed"], clock=summary["clock"],
-                                   seconds=frame[CLOCK_COLUMN[summary["clock"]]]))
-    return pd.concat(frames, ignore_index=True)
-
-
 def summarize(res: Results) -> dict:
     s = res.settings
-    M = s["measures"]
-    seeds = s["seeds"]
-    every = s["training"]["evaluation"]["every"]
+    M, seeds = s.measures, s.seeds
+    every = s.methods[METHODS[0]].training.evaluation.every
     runs = {(m, seed): res.run(task="train", method=m, seed=seed) for m in METHODS for seed in seeds}
     result = {key: res.result(run) for key, run in runs.items()}
     curve = {key: res.frame(run, "evaluation.csv") for key, run in runs.items()}
@@ -133,10 +82,10 @@ def summarize(res: Results) -> dict:
     first = result[METHODS[0], seeds[0]]
     protocol = (f"{first['samples_per_score']}-sample IS ({first['protocol']}, "
                 f"{'proxy classifier' if first['proxy'] else 'TF-Inception'}); final score = mean over the last "
-                f"{M['final_fraction']:g} of {first['iterations']} iterations")
+                f"{M.final_fraction:g} of {first['iterations']} iterations")
 
     def trained(key) -> bool:
-        return result[key]["final_score"] - result[key]["is_start"] >= M["trained_gain"]
+        return result[key]["final_score"] - result[key]["is_start"] >= M.trained_gain
 
     def ordering(better: str, worse: str, must_train: tuple[str, ...]) -> dict:
         values, starts, notes = [], [], []
@@ -146,7 +95,7 @@ def summarize(res: Results) -> dict:
             values.append(float("nan") if untrained else a["final_score"] - b["final_score"])
             starts.append(a["is_start"] - b["is_start"])
             notes.append(f"seed {seed}: {a['final_score']:.3f} - {b['final_score']:.3f}"
-                         + (f" (NOT TRAINED: {', '.join(untrained)} gained < {M['trained_gain']:g} over step 0)"
+                         + (f" (NOT TRAINED: {', '.join(untrained)} gained < {M.trained_gain:g} over step 0)"
                             if untrained else ""))
         return {"value": values, "start": starts, "file": files, "note": "; ".join(notes) + f"; {protocol}"}
 
@@ -164,7 +113,7 @@ def summarize(res: Results) -> dict:
             values.append(float("nan"))
             notes.append(f"seed {seed}: GP-RMSProp NOT TRAINED (no level to reach)")
             continue
-        level = gp["is_start"] + M["level_fraction"] * (gp["final_score"] - gp["is_start"])
+        level = gp["is_start"] + M.level_fraction * (gp["final_score"] - gp["is_start"])
         t_gp, t_clip = (first_reaching(curve[m, seed], level, every) for m in ("gp_rmsprop", "clip"))
         values.append((t_clip - t_gp) / T)
         notes.append(f"seed {seed}: level {level:.3f}, GP-RMSProp at {t_gp}, clipping at {t_clip}"

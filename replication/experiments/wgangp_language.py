@@ -1,7 +1,7 @@
-"""WGAN-GP Table 4: a character-level language model whose generator's softmax goes straight to
-the critic, no sampling step (WGAN_WGANGP.md section 7; gan_language.py, language_helpers.py),
-and the standard GAN objective with the same continuous generator ("We were unable to produce
-comparable results with the standard GAN objective and a continuous generator").
+"""WGAN-GP Table 4 (WGAN-GP Section 5.5 [P]): a character-level language model whose generator's
+softmax goes straight to the critic, no sampling step (gan_language.py, language_helpers.py [C]),
+and the standard GAN objective with the same continuous generator (Table 4's caption: "We were
+unable to achieve comparable results with the standard GAN objective and a continuous generator").
 
 Tasks (runs declared in workflow/config/experiments/wgangp_language.yaml)
 - ``floor``: the real-vs-real floor of the n-gram JS: ``ngram.samples`` random training lines
@@ -32,10 +32,10 @@ from replication.data.batches import OneHotSource, SamplerSource, TensorSource
 from replication.data.text import UNK, is_held_out
 from replication.data.toy import gaussian_noise
 from replication.errors import ReplicationError
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.io import write_frame, write_text
 from replication.metrics.ngram import ngram_counts, ngram_js
-from replication.train import EvalData, Sources, Trainer, merged
+from replication.train import EvalData, Sources, Trainer
 from replication.train.convergence import fitted_change
 from replication.train.evaluation import EvalContext
 
@@ -60,22 +60,22 @@ class Corpus:
         return [tuple(self.inv_charmap[i] for i in row) for row in indices.tolist()]
 
 
-def load_corpus(settings: dict) -> Corpus:
+def load_corpus(settings) -> Corpus:
     """gan_language.py's lines (first seq_len characters, padded with '`'; vocabulary of the
     training lines, 'unk' first, then by decreasing count) and the held-out text: the dataset's
     own held-out split, or (``heldout_split: null``) the fixed sha1-10% of the training split
     (``replication.data.text.is_held_out``, the rule that splits fortunes)."""
-    d = settings["data"]
-    lines = load_text(d["dataset"], d["train_split"])
-    if d["heldout_split"] is None:
+    d = settings.data
+    lines = load_text(d.dataset, d.train_split)
+    if d.heldout_split is None:
         held = [line for line in lines if is_held_out(line)]
         lines = [line for line in lines if not is_held_out(line)]
     else:
-        held = load_text(d["dataset"], d["heldout_split"])
+        held = load_text(d.dataset, d.heldout_split)
     if not lines or not held:
-        raise ReplicationError(f"{d['dataset']}: {len(lines)} training and {len(held)} held-out lines; need both")
-    train, held = char_lines(lines, d["seq_len"]), char_lines(held, d["seq_len"])
-    charmap, inv_charmap = build_charmap(train, d["max_vocab"])
+        raise ReplicationError(f"{d.dataset}: {len(lines)} training and {len(held)} held-out lines; need both")
+    train, held = char_lines(lines, d.seq_len), char_lines(held, d.seq_len)
+    charmap, inv_charmap = build_charmap(train, d.max_vocab)
     corpus = Corpus(encode_lines(train, charmap).to(torch.int16), [], inv_charmap)
     corpus.heldout = corpus.decode(encode_lines(held, charmap))
     return corpus
@@ -92,10 +92,10 @@ def shown(tokens: tuple[str, ...]) -> str:
 
 # -- networks and sampling ----------------------------------------------------------------------
 
-def network_specs(settings: dict, vocab: int) -> dict:
+def network_specs(settings, vocab: int) -> dict:
     """The registry specs with the data's vocabulary and line length filled in."""
-    shape = {"vocab": vocab, "seq_len": settings["data"]["seq_len"]}
-    return merged(settings["networks"], {"generator": shape, "critic": shape})
+    shape = {"vocab": vocab, "seq_len": settings.data.seq_len}
+    return {role: {**spec, **shape} for role, spec in settings.networks.items()}
 
 
 def generate(generator: nn.Module, noise: Callable, n: int, batch_size: int, rng: torch.Generator,
@@ -114,19 +114,18 @@ def measures(probs: torch.Tensor, corpus: Corpus, reference: dict, orders) -> di
             "softmax_max": float(probs.max(-1).values.mean())}
 
 
-def probes(settings: dict, corpus: Corpus) -> dict:
-    g = settings["ngram"]
-    reference = reference_counts(corpus, g["orders"])
+def probes(settings, corpus: Corpus) -> dict:
+    g = settings.ngram
+    reference = reference_counts(corpus, g.orders)
 
     def ngram_probe(ev: EvalContext) -> dict:
-        probs = generate(ev.networks["generator"], ev.data.noise, g["samples"], g["batch_size"], ev.generator,
-                         ev.device)
-        return measures(probs, corpus, reference, g["orders"])
+        probs = generate(ev.networks["generator"], ev.data.noise, g.samples, g.batch_size, ev.generator, ev.device)
+        return measures(probs, corpus, reference, g.orders)
 
     def lines_probe(ev: EvalContext) -> dict:
         with torch.no_grad():
             probs = ev.networks["generator"](ev.fixed_noise.to(ev.device)).cpu()
-        path = ev.out_dir / "samples" / f"step_{ev.step:07d}.txt"
+        path = ev.out_dir / "samples" / f"step_{ev.iteration:07d}.txt"
         write_text(path, "".join(shown(line) + "\n" for line in corpus.decode(probs.argmax(-1))))
         return {}
 
@@ -136,21 +135,21 @@ def probes(settings: dict, corpus: Corpus) -> dict:
 # -- tasks ------------------------------------------------------------------------------------
 
 def floor(ctx: RunContext) -> dict:
-    s, g = ctx.settings, ctx.settings["ngram"]
+    s, g = ctx.settings, ctx.settings.ngram
     corpus = load_corpus(s)
-    reference = reference_counts(corpus, g["orders"])
-    if len(corpus.train) < g["samples"]:
-        raise ReplicationError(f"{len(corpus.train)} training lines, fewer than ngram.samples = {g['samples']}")
+    reference = reference_counts(corpus, g.orders)
+    if len(corpus.train) < g.samples:
+        raise ReplicationError(f"{len(corpus.train)} training lines, fewer than ngram.samples = {g.samples}")
     gen = torch.Generator().manual_seed(ctx.seed_for("floor"))
     rows = []
-    for draw in range(g["floor_draws"]):
-        pick = torch.randperm(len(corpus.train), generator=gen)[: g["samples"]]
-        rows.append({"draw": draw, **ngram_js(corpus.decode(corpus.train[pick]), reference, g["orders"])})
+    for draw in range(g.floor_draws):
+        pick = torch.randperm(len(corpus.train), generator=gen)[: g.samples]
+        rows.append({"draw": draw, **ngram_js(corpus.decode(corpus.train[pick]), reference, g.orders)})
     frame = pd.DataFrame(rows)
     write_frame(ctx.out_dir / "floor.csv", frame)
-    out = {"samples": g["samples"], "draws": len(frame), "train_lines": len(corpus.train),
+    out = {"samples": g.samples, "draws": len(frame), "train_lines": len(corpus.train),
            "heldout_lines": len(corpus.heldout), "vocab": corpus.vocab}
-    for n in g["orders"]:
+    for n in g.orders:
         out[f"js{n}_mean"] = float(frame[f"js{n}"].mean())
         out[f"js{n}_sd"] = float(frame[f"js{n}"].std(ddof=1)) if len(frame) > 1 else float("nan")
     return out
@@ -158,15 +157,15 @@ def floor(ctx: RunContext) -> dict:
 
 def trainer(ctx: RunContext, method: str, corpus: Corpus | None = None, on_iteration=None) -> Trainer:
     """The engine's trainer of one method: real batches one-hot, z ~ N(0, I), the probes above."""
-    s = ctx.settings
+    s, m = ctx.settings, ctx.settings.methods[method]
     corpus = corpus or load_corpus(s)
-    training = merged(s["training"], s["methods"][method])
-    B, nz = training["batch_size"], s["networks"]["generator"]["nz"]
+    B, nz = m.training.batch_size, s.networks["generator"]["nz"]
     sources = Sources(
         real=OneHotSource(TensorSource(corpus.train.to(ctx.device), B, ctx.seed_for("data/real")), corpus.vocab),
         noise=SamplerSource(gaussian_noise(nz), B, ctx.device, ctx.seed_for("data/noise")))
-    return ctx.trainer(training, network_specs(s, corpus.vocab), sources, eval_data=EvalData(noise=gaussian_noise(nz)),
-                       probes=probes(s, corpus), on_iteration=on_iteration)
+    return ctx.make_trainer(m.training, network_specs(s, corpus.vocab), sources,
+                            eval_data=EvalData(noise=gaussian_noise(nz)), probes=probes(s, corpus),
+                            on_iteration=on_iteration)
 
 
 def train(ctx: RunContext, method: str, seed: int) -> dict:
@@ -177,8 +176,8 @@ def train(ctx: RunContext, method: str, seed: int) -> dict:
     written = t.write_outputs(ctx.out_dir)
     evaluations = pd.read_csv(written["evaluation"])
     first, last = evaluations.iloc[0], evaluations.iloc[-1]
-    orders = s["ngram"]["orders"]
-    return {"method": method, "seed": seed, "iterations": int(t.step), "vocab": corpus.vocab,
+    orders = s.ngram.orders
+    return {"method": method, "seed": seed, "iterations": int(t.iteration), "vocab": corpus.vocab,
             "train_lines": len(corpus.train), "heldout_lines": len(corpus.heldout),
             "evaluated_at": [int(first["step"]), int(last["step"])],
             **{f"js{n}_at_init": float(first[f"js{n}"]) for n in orders},
@@ -191,18 +190,18 @@ TASKS = {"floor": floor, "train": train}
 def EVALUATE(ctx: RunContext, networks: dict[str, nn.Module]) -> dict:
     """The final generator alone: js<n> of ``ngram.samples`` fresh samples and the Table 4 lines
     of a fixed noise batch (``table.lines`` of them), both decoded by argmax."""
-    s, g = ctx.settings, ctx.settings["ngram"]
+    s, g = ctx.settings, ctx.settings.ngram
     corpus = load_corpus(s)
-    generator, nz = networks["generator"], s["networks"]["generator"]["nz"]
+    generator, nz = networks["generator"], s.networks["generator"]["nz"]
     if generator.output.out_channels != corpus.vocab:
         raise ReplicationError(f"the generator's vocabulary ({generator.output.out_channels}) is not the corpus' "
                                f"({corpus.vocab}): the checkpoint was trained on other data")
-    probs = generate(generator, gaussian_noise(nz), g["samples"], g["batch_size"],
+    probs = generate(generator, gaussian_noise(nz), g.samples, g.batch_size,
                      torch.Generator().manual_seed(ctx.seed_for("evaluate/ngram")), ctx.device)
-    table = generate(generator, gaussian_noise(nz), s["table"]["lines"], g["batch_size"],
+    table = generate(generator, gaussian_noise(nz), s.table.lines, g.batch_size,
                      torch.Generator().manual_seed(ctx.seed_for("evaluate/table")), ctx.device)
-    return {**measures(probs, corpus, reference_counts(corpus, g["orders"]), g["orders"]),
-            "samples": g["samples"], "lines": [shown(line) for line in corpus.decode(table.argmax(-1))]}
+    return {**measures(probs, corpus, reference_counts(corpus, g.orders), g.orders),
+            "samples": g.samples, "lines": [shown(line) for line in corpus.decode(table.argmax(-1))]}
 
 
 # -- measured values for the claims -------------------------------------------------------
@@ -228,20 +227,20 @@ def still_falling(values: pd.Series, fraction: float) -> float:
 
 def summarize(res: Results) -> dict:
     s = res.settings
-    orders, C = s["ngram"]["orders"], s["comparison"]
+    orders, C = s.ngram.orders, s.comparison
     top = f"js{max(orders)}"
     fl = res.result(res.run(task="floor"))
     floor_value = fl[f"{top}_mean"]
-    shape = (f"width {s['networks']['generator']['width']} (paper 512), {s['training']['iterations']} generator "
-             f"iterations, {s['data']['dataset']}, {s['ngram']['samples']} samples vs {fl['heldout_lines']} held-out "
+    shape = (f"width {s.networks['generator']['width']} (paper 512), {s.training['iterations']} generator "
+             f"iterations, {s.data.dataset}, {s.ngram.samples} samples vs {fl['heldout_lines']} held-out "
              f"lines; real-vs-real floor {top} = {floor_value:.4f} (sd {fl[f'{top}_sd']:.4f}, {fl['draws']} draws)")
 
     rows = {}
     for run in res.runs(task="train"):
         p, js = res.params(run), curve(res, run, top)
         rows[run] = {"method": p["method"], "seed": p["seed"], "initial": float(js.iloc[0]), "final": float(js.iloc[-1]),
-                     "step": int(js.index[-1]), "gap": gap(float(js.iloc[-1]), float(js.iloc[0]), floor_value),
-                     "tail_change": still_falling(js, C["plateau_fraction"])}
+                         "step": int(js.index[-1]), "gap": gap(float(js.iloc[-1]), float(js.iloc[0]), floor_value),
+                     "tail_change": still_falling(js, C.plateau_fraction)}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     wgangp, gan = frame[frame.method == "wgangp"], frame[frame.method == "gan"]
     files = res.files(list(rows), "evaluation.csv") + ", " + str(res.path(res.run(task="floor"), "floor.csv"))
@@ -256,10 +255,10 @@ def summarize(res: Results) -> dict:
                 + described(wgangp) + f"; {shape}"}}
 
     paired = wgangp.merge(gan, on="seed", suffixes=("_wgangp", "_gan")).set_index("seed")
-    falling = gan[gan["tail_change"] < -C["plateau_tol"]]
+    falling = gan[gan["tail_change"] < -C.plateau_tol]
     common = (f"GAN: {described(gan)}; the GAN's {top} changed by "
               + ", ".join(f"{v:+.4f}" for v in gan["tail_change"])
-              + f" over the last {C['plateau_fraction']:g} of its evaluations; {shape}")
+              + f" over the last {C.plateau_fraction:g} of its evaluations; {shape}")
     if len(falling):
         out["gan_minus_wgangp_js4"] = {
             "value": None, "file": files,

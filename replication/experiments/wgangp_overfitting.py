@@ -1,5 +1,5 @@
-"""WGAN-GP Figure 5: the negative critic loss as a training curve (5a) and the critic's
-overfitting seen in it (5b). WGAN_WGANGP.md section 8.
+"""WGAN-GP Figure 5 (WGAN-GP Section 5.6 [P]; gan_mnist.py [C]): the negative critic loss as a training curve (5a) and the
+critic's overfitting seen in it (5b).
 
 Tasks (runs declared in workflow/config/experiments/wgangp_overfitting.yaml)
 - ``overfit`` (``<method>_<train_set>``): gan_mnist.py's WGAN (``gp``: gradient penalty, or
@@ -29,22 +29,20 @@ import torch
 from replication.data import ImageSet, load_images, to_symmetric_range, to_unit_range
 from replication.data.batches import BatchSource, ImageSource, SamplerSource, TensorSource
 from replication.errors import ReplicationError
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.data.toy import gaussian_noise
 from replication.io import write_frame
-from replication.train import EvalData, Sources, merged
+from replication.train import EvalData, Sources
 
 STAND_IN = {"method": "gp", "train_set": "full"}  # Figure 5a's run below scale paper
 
 
 # -- data ---------------------------------------------------------------------------------
 
-def training_images(settings: dict, train_set: str) -> ImageSet:
+def training_images(settings, train_set: str) -> ImageSet:
     """The training split, or its seeded random subset (tflib mnist_generator(limit=1000))."""
-    train = load_images(settings["dataset"], settings["splits"]["train"])
-    if train_set == "full":
-        return train
-    return train.random_subset(settings["subset"]["size"], settings["subset"]["seed"])
+    train = load_images(settings.dataset, settings.splits["train"])
+    return train if train_set == "full" else train.random_subset(settings.subset.size, settings.subset.seed)
 
 
 def image_sampler(images: torch.Tensor, scale: Callable) -> Callable:
@@ -68,36 +66,28 @@ def curves(training: pd.DataFrame, evaluation: pd.DataFrame, block: int) -> pd.D
     return frame.rename_axis("step").reset_index()
 
 
-def train_and_log(ctx: RunContext, training: dict, networks: dict, real: BatchSource, eval_real: Callable,
+def train_and_log(ctx: RunContext, training, networks: dict, real: BatchSource, eval_real: Callable,
                   block: int) -> tuple[int, pd.DataFrame]:
     """The engine's run with the validation probe, then its declared outputs and curves.csv."""
     noise = gaussian_noise(networks["generator"]["nz"])
-    sources = Sources(real=real, noise=SamplerSource(noise, training["batch_size"], ctx.device,
-                                                     ctx.seed_for("data/noise")))
-    t = ctx.trainer(training, networks, sources, eval_data=EvalData(real=eval_real, noise=noise)).fit()
+    sources = Sources(real=real, noise=SamplerSource(noise, training.batch_size, ctx.device, ctx.seed_for("data/noise")))
+    t = ctx.make_trainer(training, networks, sources, eval_data=EvalData(real=eval_real, noise=noise)).fit()
     written = t.write_outputs(ctx.out_dir)
     frame = curves(pd.read_csv(written["training"]), pd.read_csv(written["evaluation"]), block)
     write_frame(ctx.out_dir / "curves.csv", frame)
-    return t.step, frame
+    return t.iteration, frame
 
 
 # -- tasks ----------------------------------------------------------------------------------
 
-def overfit_spec(settings: dict, method: str) -> tuple[dict, dict]:
-    """(training block, network specs) of one method: the shared ones with the method's deltas."""
-    m = settings["methods"][method]
-    return merged(settings["training"], m["training"]), merged(settings["networks"], m["networks"])
-
-
 def overfit(ctx: RunContext, method: str, train_set: str) -> dict:
     """Figure 5b: one method on the 1,000-image subset or on the full training split (pixels in [0, 1])."""
-    s = ctx.settings
-    training, networks = overfit_spec(s, method)
+    s, m = ctx.settings, ctx.settings.methods[method]
     train = training_images(s, train_set)
-    valid = load_images(s["dataset"], s["splits"]["valid"])
-    real = TensorSource(to_unit_range(train.images[:]).to(ctx.device), training["batch_size"], ctx.seed_for("data/real"))
-    steps, frame = train_and_log(ctx, training, networks, real, image_sampler(valid.images, to_unit_range),
-                                 s["curves"]["block"])
+    valid = load_images(s.dataset, s.splits["valid"])
+    real = TensorSource(to_unit_range(train.images[:]).to(ctx.device), m.training.batch_size, ctx.seed_for("data/real"))
+    steps, frame = train_and_log(ctx, m.training, m.networks, real, image_sampler(valid.images, to_unit_range),
+                                 s.curves.block)
     return {"method": method, "train_set": train_set, "train_images": len(train), "valid_images": len(valid),
             "iterations": steps, "final": frame.iloc[-1].to_dict()}
 
@@ -105,11 +95,11 @@ def overfit(ctx: RunContext, method: str, train_set: str) -> dict:
 def loss_curve(ctx: RunContext, dataset: str) -> dict:
     """Figure 5a: a WGAN-GP on LSUN bedrooms, pixels in [-1, 1] (scale paper). The probe's
     'validation' images are drawn from the training set, as the authors' loader's were."""
-    F = ctx.settings["fig5a"]
+    F = ctx.settings.fig5a
     images = load_images(dataset, "train").images
-    real = ImageSource(images, F["training"]["batch_size"], ctx.seed_for("data/real"), ctx.device, drop_last=True)
-    steps, frame = train_and_log(ctx, F["training"], F["networks"], real, image_sampler(images, to_symmetric_range),
-                                 F["curve"]["block"])
+    real = ImageSource(images, F.training.batch_size, ctx.seed_for("data/real"), ctx.device, drop_last=True)
+    steps, frame = train_and_log(ctx, F.training, F.networks, real, image_sampler(images, to_symmetric_range),
+                                 F.curve.block)
     return {"dataset": dataset, "train_images": len(images), "iterations": steps, "final": frame.iloc[-1].to_dict()}
 
 
@@ -174,17 +164,17 @@ def decrease_and_flatness(frame: pd.DataFrame, window: int, block: int, flat_win
 
 def summarize(res: Results) -> dict:
     s = res.settings
-    C, N = s["curves"], s["training"]["iterations"]
+    C, N = s.curves, s.training["iterations"]
     frames = {r: res.frame(r, "curves.csv") for r in res.runs(task="overfit")}
-    budget = (f"; {N} generator iterations, critic width {s['networks']['critic']['width']} "
+    budget = (f"; {N} generator iterations, critic width {s.networks['critic']['width']} "
               f"(Figure 5b: 20,000 iterations at width 64)")
     out = {}
-    for method in s["methods"]:
+    for method in s.methods:
         sub, full = res.run(method=method, train_set="subset"), res.run(method=method, train_set="full")
-        g, c = relative_gap(frames[sub], C["window"]), relative_gap(frames[full], C["window"])
+        g, c = relative_gap(frames[sub], C.window), relative_gap(frames[full], C.window)
         out[f"{method}_divergence"] = {
             "value": g["gap"] - c["gap"], "file": res.files([sub, full], "curves.csv"),
-            "note": (f"relative gap (train - valid) / |train| of the negative critic loss over the last {C['window']} "
+            "note": (f"relative gap (train - valid) / |train| of the negative critic loss over the last {C.window} "
                      f"iterations: subset {g['gap']:.3f} (train {g['train']:.3f}, valid {g['valid']:.3f}), "
                      f"full training set {c['gap']:.3f} (train {c['train']:.3f}, valid {c['valid']:.3f})" + budget)}
     sub, full = res.run(method="gp", train_set="subset"), res.run(method="gp", train_set="full")
@@ -200,19 +190,19 @@ def summarize(res: Results) -> dict:
 
 def fig5a_measures(res: Results) -> dict:
     """Figure 5a's decrease and flatness: the LSUN run at paper, the stand-in run below it."""
-    F = res.settings["fig5a"]
+    F = res.settings.fig5a
     runs = res.runs(task="loss_curve")
     run = runs[0] if runs else res.run(task="overfit", **STAND_IN)
     label = (f"LSUN bedrooms ({run})" if runs else
-             f"stand-in: WGAN-GP on the full {res.settings['dataset']} training split, gan_mnist.py networks ({run})")
+             f"stand-in: WGAN-GP on the full {res.settings.dataset} training split, gan_mnist.py networks ({run})")
     if len(runs) > 1:
         raise ReplicationError(f"wgangp_overfitting: Figure 5a reads one run, got {runs}")
     frame = res.frame(run, "curves.csv")
-    block = F["curve"]["block"] if runs else res.settings["curves"]["block"]
-    window = F["curve"]["window"]
+    block = F.curve.block if runs else res.settings.curves.block
+    window = F.curve.window
     if window % block:
         raise ReplicationError(f"wgangp_overfitting: fig5a.curve.window {window} is not a multiple of the block {block}")
-    m = decrease_and_flatness(frame, window, block, F["curve"]["flat_windows"])
+    m = decrease_and_flatness(frame, window, block, F.curve.flat_windows)
     note = (f"{label}; training estimate -critic loss (GP term included) in windows of {window} iterations "
             f"({m['windows']} windows)")
     if m["decrease"] is None:
@@ -223,6 +213,6 @@ def fig5a_measures(res: Results) -> dict:
              f"last {m['last']:.3f}")
     return {"fig5a_decrease": {"value": m["decrease"], "file": res.files([run], "curves.csv"), "note": note + shape},
             "fig5a_flatness": {"value": m["flatness"], "file": res.files([run], "curves.csv"),
-                               "note": note + shape + (f"; slope over the last {F['curve']['flat_windows']} windows "
+                               "note": note + shape + (f"; slope over the last {F.curve.flat_windows} windows "
                                                        f"{m['end_slope']:.3g} per iteration vs mean descent "
                                                        f"{m['descent_rate']:.3g} per iteration")}}

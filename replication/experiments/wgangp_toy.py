@@ -1,5 +1,5 @@
-"""WGAN-GP Figure 1: value surfaces of optimal critics on toy data (1a), per-layer gradient
-norms and weight histograms of deep critics on the Swiss roll (1b). WGAN_WGANGP.md section 4.
+"""WGAN-GP Figure 1 (WGAN-GP Sections 3.1-3.2 [P]; gan_toy.py [C]): value surfaces of optimal critics on toy data (1a),
+per-layer gradient norms and weight histograms of deep critics on the Swiss roll (1b).
 
 Tasks (runs declared in workflow/config/experiments/wgangp_toy.yaml)
 - ``surface`` (``surface_<dataset>_<method>``): the critic ``surface.networks.critic`` trained by
@@ -33,19 +33,20 @@ from torch import nn
 
 from replication.data.batches import BatchSource, SamplerSource, TensorSource
 from replication.data.toy import TOY_2D, gaussian_noise, swiss_roll, twenty_five_gaussians_set
-from replication.experiments import Results, RunContext
+from replication.runs import Results, RunContext
 from replication.io import write_frame
 from replication.metrics.transport import exact_w1, w1_potential
 from replication.nets import linear_output_gradient_norms
-from replication.train import Sources, Trainer, merged
-from replication.train.spec import parse_training
+from replication.settings import merge, parse, plain
+from replication.settings.training import TrainingSpec
+from replication.train import Sources, Trainer
 
 
 # -- data ---------------------------------------------------------------------------------
 
-def law(settings: dict, dataset: str):
+def law(settings, dataset: str):
     """Sampler of the dataset's law (held-out draws; 25 Gaussians: the law behind the fixed set)."""
-    params = {k: v for k, v in settings["data"][dataset].items() if k != "per_mode"}
+    params = {k: v for k, v in settings.data[dataset].items() if k != "per_mode"}
     return TOY_2D[dataset](**params)
 
 
@@ -56,7 +57,7 @@ def real_source(ctx: RunContext, dataset: str, batch_size: int) -> BatchSource:
     ``range(len(dataset) / BATCH_SIZE)`` does)."""
     s = ctx.settings
     if dataset == "25gaussians":
-        data = twenty_five_gaussians_set(torch.Generator().manual_seed(ctx.seed_for("data/real")), **s["data"][dataset])
+        data = twenty_five_gaussians_set(torch.Generator().manual_seed(ctx.seed_for("data/real")), **s.data[dataset])
         return TensorSource(data.to(ctx.device), batch_size, ctx.seed_for("data/order"), reshuffle=False)
     return SamplerSource(law(s, dataset), batch_size, ctx.device, ctx.seed_for("data/real"))
 
@@ -101,33 +102,25 @@ class NoisyCopy:
         self.generator.set_state(state["generator"])
 
 
-def held_out(settings: dict, dataset: str, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def held_out(settings, dataset: str, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Independent held-out draws: real ~ P_r, fake ~ P_r * N(0, sigma^2 I) (its own P_r draw)."""
     sample = law(settings, dataset)
     real = sample(n, generator)
-    fake = sample(n, generator) + settings["fixed_generator_noise"] * torch.randn(n, 2, generator=generator)
+    fake = sample(n, generator) + settings.fixed_generator_noise * torch.randn(n, 2, generator=generator)
     return real, fake
 
 
 # -- Figure 1a: value surfaces ------------------------------------------------------------
 
-def surface_training(settings: dict, method: str) -> dict:
-    """The training block of one surface method: the shared block with the method's delta."""
-    S = settings["surface"]
-    return merged(S["training"], S["methods"][method])
-
-
 def surface_trainer(ctx: RunContext, dataset: str, method: str, on_iteration=None) -> Trainer:
-    s = ctx.settings
-    training = surface_training(s, method)
-    real = Remembering(real_source(ctx, dataset, training["batch_size"]))
-    fake = NoisyCopy(real, s["fixed_generator_noise"], ctx.seed_for("data/fake"))
-    return ctx.trainer(training, s["surface"]["networks"], Sources(real=real, fake=fake), on_iteration=on_iteration)
+    s, m = ctx.settings, ctx.settings.surface.methods[method]
+    real = Remembering(real_source(ctx, dataset, m.training.batch_size))
+    fake = NoisyCopy(real, s.fixed_generator_noise, ctx.seed_for("data/fake"))
+    return ctx.make_trainer(m.training, m.networks, Sources(real=real, fake=fake), on_iteration=on_iteration)
 
 
-def grid_points(settings: dict) -> tuple[np.ndarray, torch.Tensor]:
-    g = settings["grid"]
-    axis = np.linspace(-g["range"], g["range"], g["points"])
+def grid_points(settings) -> tuple[np.ndarray, torch.Tensor]:
+    axis = np.linspace(-settings.grid.range, settings.grid.range, settings.grid.points)
     xx, yy = np.meshgrid(axis, axis, indexing="ij")
     return axis, torch.tensor(np.stack([xx.ravel(), yy.ravel()], 1), dtype=torch.float32)
 
@@ -156,7 +149,7 @@ def explained_share(values: np.ndarray, reference: np.ndarray) -> float:
 
 def surface(ctx: RunContext, dataset: str, method: str) -> dict:
     s = ctx.settings
-    n = s["eval_samples"]
+    n = s.eval_samples
     real, fake = held_out(s, dataset, n, torch.Generator().manual_seed(ctx.seed_for("heldout")))
     # Figure 1a's "simple approximations to the optimal functions": how much of the exact OT
     # potential's variance on the data support (these held-out real + fake points) a critic explains
@@ -184,11 +177,11 @@ def surface(ctx: RunContext, dataset: str, method: str) -> dict:
         values = critic(pts).squeeze(1).numpy()
     write_frame(ctx.out_dir / "surface.csv", pd.DataFrame({"x": pts[:, 0].numpy(), "y": pts[:, 1].numpy(), "value": values}))
     w_est, w_sd, explained = on_heldout(critic)
-    k = s["figure_samples"]
+    k = s.figure_samples
     write_frame(ctx.out_dir / "samples.csv", pd.concat([
         pd.DataFrame({"x": real[:k, 0].numpy(), "y": real[:k, 1].numpy(), "sample": "real"}),
         pd.DataFrame({"x": fake[:k, 0].numpy(), "y": fake[:k, 1].numpy(), "sample": "fake"})], ignore_index=True))
-    return {"dataset": dataset, "method": method, "iterations": t.step, "cap": t.spec.iterations,
+    return {"dataset": dataset, "method": method, "iterations": t.iteration, "cap": t.spec.iterations,
             "critic_steps": int(log["critic_steps"].sum()) if len(log) else 0, "converged_at": t.converged_at,
             "w1_critic": w_est, "w1_critic_sd": w_sd, "eval_samples": n, "w1_critic_at_init": w_init,
             "ot_potential_explained": explained, "ot_potential_explained_at_init": explained_init,
@@ -198,9 +191,9 @@ def surface(ctx: RunContext, dataset: str, method: str) -> dict:
 
 def ot(ctx: RunContext, dataset: str) -> dict:
     s = ctx.settings
-    n, rows = s["eval_samples"], []
+    n, rows = s.eval_samples, []
     gen = torch.Generator().manual_seed(ctx.seed_for("heldout"))
-    for r in range(s["ot_repeats"]):
+    for r in range(s.ot_repeats):
         real, fake = held_out(s, dataset, n, gen)
         rows.append({"draw": r, "w1_ot": exact_w1(real.double().numpy(), fake.double().numpy())})
     frame = pd.DataFrame(rows)
@@ -211,45 +204,34 @@ def ot(ctx: RunContext, dataset: str) -> dict:
 
 # -- Figure 1b: deep critics on the Swiss roll ----------------------------------------------
 
-def deep_training(settings: dict, method: str, clip_value: float | None = None) -> dict:
-    """The training block of one deep run: shared block, the method's delta, the run's c."""
-    D = settings["deep"]
-    training = merged(D["training"], D["methods"][method])
+def deep_setup(settings, method: str, clip_value: float | None = None) -> tuple[TrainingSpec, dict]:
+    """(training block, networks) of one deep run: the method's, at the run's clip value c; with
+    ``deep.init_within_clip`` a clipped critic starts inside +-c (registry ``init_bound`` = c:
+    tflib's uniform layers rescaled to +-c), so the first clamp does not by itself put the
+    weights at +-c."""
+    D, m = settings.deep, settings.deep.methods[method]
+    training, networks = m.training, m.networks
     if method == "clip":
         if clip_value is None:
             raise ValueError("a deep clipping run needs its clip_value (runs: deep_c{clip_value})")
-        training = merged(training, {"lipschitz": {"clip_value": float(clip_value)}})
-    return training
-
-
-def deep_clip(training: dict) -> float | None:
-    """The clip value c of a deep training block, None unless its constraint is clipping."""
-    lip = parse_training(training).lipschitz  # the spec's defaults for keys the block leaves out
-    return float(lip.clip_value) if lip.method == "clip" else None
-
-
-def deep_networks(settings: dict, training: dict) -> dict:
-    """The deep run's network specs: with ``deep.init_within_clip`` a clipped critic starts
-    inside its clip range (registry ``init_bound`` = c: tflib's uniform layers rescaled to
-    +-c), so the first clamp does not by itself put the weights at +-c."""
-    D = settings["deep"]
-    c = deep_clip(training)
-    if c is None or not D.get("init_within_clip", False):
-        return D["networks"]
-    return merged(D["networks"], {"critic": {"init_bound": c}})
+        training = parse(TrainingSpec, merge(plain(training), {"lipschitz": {"clip_value": float(clip_value)}},
+                                             "deep"), "deep.training")
+        if D.init_within_clip:
+            networks = {**networks, "critic": {**networks["critic"], "init_bound": float(clip_value)}}
+    return training, networks
 
 
 def deep_trainer(ctx: RunContext, method: str, clip_value: float | None = None, on_iteration=None) -> Trainer:
-    s, D = ctx.settings, ctx.settings["deep"]
-    training = deep_training(s, method, clip_value)
-    B = training["batch_size"]
+    s = ctx.settings
+    training, networks = deep_setup(s, method, clip_value)
+    B, nz = training.batch_size, networks["generator"]["nz"]
     sources = Sources(
-        real=SamplerSource(swiss_roll(**s["data"]["swissroll"]), B, ctx.device, ctx.seed_for("data/real")),
-        noise=SamplerSource(gaussian_noise(D["networks"]["generator"]["nz"]), B, ctx.device, ctx.seed_for("data/noise")))
-    return ctx.trainer(training, deep_networks(s, training), sources, on_iteration=on_iteration)
+        real=SamplerSource(swiss_roll(**s.data["swissroll"]), B, ctx.device, ctx.seed_for("data/real")),
+        noise=SamplerSource(gaussian_noise(nz), B, ctx.device, ctx.seed_for("data/noise")))
+    return ctx.make_trainer(training, networks, sources, on_iteration=on_iteration)
 
 
-def critic_layer_norms(critic: nn.Module, generator: nn.Module, settings: dict, seed: int,
+def critic_layer_norms(critic: nn.Module, generator: nn.Module, settings, seed: int,
                        device: torch.device) -> np.ndarray:
     """Mean over ``deep.measure_batches`` fresh batches of ||d L / d a_l|| for every Linear
     output a_l of the critic (input side first), L = E f(fake) - E f(real), the critic's
@@ -257,13 +239,13 @@ def critic_layer_norms(critic: nn.Module, generator: nn.Module, settings: dict, 
     points (the training batch size). The same ``seed`` gives the same batches at every step.
     Computed on float64 copies of both networks (CPU), so a norm of 0 is a dead layer (no unit
     passes any gradient), not a float32 underflow."""
-    D = settings["deep"]
+    D = settings.deep
     critic64 = copy.deepcopy(critic).cpu().double().requires_grad_(False)
     generator64 = copy.deepcopy(generator).cpu().double().requires_grad_(False)
     gen = torch.Generator().manual_seed(seed)
-    sample, B, nz = swiss_roll(**settings["data"]["swissroll"]), D["training"]["batch_size"], D["networks"]["generator"]["nz"]
+    sample, B, nz = swiss_roll(**settings.data["swissroll"]), D.training["batch_size"], D.networks["generator"]["nz"]
     norms = []
-    for _ in range(D["measure_batches"]):
+    for _ in range(D.measure_batches):
         real = sample(B, gen).double()
         with torch.no_grad():
             fake = generator64(gaussian_noise(nz)(B, gen).double())
@@ -301,9 +283,10 @@ def weight_stats(layers: list[np.ndarray], bins: int, clip_value: float | None, 
 
 
 def deep(ctx: RunContext, method: str, clip_value: float | None = None) -> dict:
-    s, D = ctx.settings, ctx.settings["deep"]
+    s, D = ctx.settings, ctx.settings.deep
     t = deep_trainer(ctx, method, clip_value)
-    c = deep_clip(deep_training(s, method, clip_value))
+    training, networks = deep_setup(s, method, clip_value)
+    c = training.lipschitz.clip_value if training.lipschitz.method == "clip" else None
     seed = ctx.seed_for("measure")
     # Step 0: the trainer's networks before fit() are the initial weights (fit() resumes from
     # a checkpoint only inside it), so this is the same on a fresh and on a resumed run.
@@ -315,20 +298,20 @@ def deep(ctx: RunContext, method: str, clip_value: float | None = None) -> dict:
     layers = np.arange(1, len(at_step) + 1)
     write_frame(ctx.out_dir / "layer_norms.csv", pd.DataFrame(
         {"layer": np.concatenate([layers, layers]), "grad_norm": np.concatenate([at_init, at_step]),
-         "measured_at": [0] * len(layers) + [t.step] * len(layers)}))
+         "measured_at": [0] * len(layers) + [t.iteration] * len(layers)}))
 
     weights = critic_weights(t.networks["critic"])
-    hist_init, stats_init = weight_stats(init_weights, D["histogram_bins"], c, 0)
-    hist, stats = weight_stats(weights, D["histogram_bins"], c, t.step)
+    hist_init, stats_init = weight_stats(init_weights, D.histogram_bins, c, 0)
+    hist, stats = weight_stats(weights, D.histogram_bins, c, t.iteration)
     write_frame(ctx.out_dir / "weights_histogram.csv", pd.concat([hist_init, hist], ignore_index=True))
     grow, dead = growth(at_step)
     grow_init, dead_init = growth(at_init)
     return {"method": method, "clip_value": clip_value if method == "clip" else None, "constraint_clip": c,
-            "measured_at_iteration": t.step,
+            "measured_at_iteration": t.iteration,
             "critic_steps": int(log["critic_steps"].sum()) if len(log) else 0,
             "log10_norm_input_minus_output": grow, "dead_layers": dead,
             "log10_norm_input_minus_output_at_init": grow_init, "dead_layers_at_init": dead_init,
-            "init_bound": deep_networks(s, deep_training(s, method, clip_value))["critic"].get("init_bound"),
+            "init_bound": networks["critic"].get("init_bound"),
             "weights": int(sum(len(w) for w in weights)), **stats,
             "weight_max_abs_at_init": stats_init["weight_max_abs"],
             "weight_share_at_bound_at_init": stats_init["weight_share_at_bound"]}
@@ -351,22 +334,22 @@ def penalty_scale(w1: float, gp_lambda: float) -> float:
 
 
 def summarize(res: Results) -> dict:
-    s = res.settings
-    S = s["surface"]
-    critic = S["networks"]["critic"]
+    s, S = res.settings, res.settings.surface
+    critic = S.networks["critic"]
     shape = f"critic {critic['depth']}x{critic['width']}; paper 3x512"
     out: dict = {}
-    n = s["eval_samples"]
+    n = s.eval_samples
 
     def surface_run(dataset, method):
         return res.run(task="surface", dataset=dataset, method=method)
 
     for method in ("gp", "gp_code"):
-        if method not in S["methods"]:
+        if method not in S.methods:
             continue
-        lam = surface_training(s, method)["lipschitz"]["gp_lambda"]
+        T = S.methods[method].training
+        lam = T.lipschitz.gp_lambda
         devs, starts, notes, names = [], [], [], []
-        for dataset in s["datasets"]:
+        for dataset in s.datasets:
             sr, orun = surface_run(dataset, method), res.run(task="ot", dataset=dataset)
             sv, ot_ = res.result(sr), res.result(orun)
             w1 = ot_["w1_ot_mean"]
@@ -376,33 +359,32 @@ def summarize(res: Results) -> dict:
             notes.append(f"{dataset}: critic {sv['w1_critic']:.4f} (sd {sv['w1_critic_sd']:.4f}) vs k W1 = "
                          f"{k:.3f} x {w1:.4f} = {k * w1:.4f} (OT sd {ot_['w1_ot_sd']:.4f}, {ot_['repeats']} draws)")
             names += [sr, orun]
-        T = surface_training(s, method)
         out[f"w1_abs_dev_{method}"] = {
             "value": max(devs), "start": max(starts), "file": res.files(names),
             "note": f"lambda = {lam:g}, k = 1 + W1/(2 lambda), n = {n} held-out per side; " + "; ".join(notes)
-                    + f" (cap {T['iterations']} iterations, {shape})"}
+                    + f" (cap {T.iterations} iterations, {shape})"}
 
-    main = [surface_run(ds, m) for ds in s["datasets"] for m in ("clip", "gp")]
+    main = [surface_run(ds, m) for ds in s.datasets for m in ("clip", "gp")]
     conv = {r: (res.result(r)["converged_at"], res.result(r)["cap"]) for r in main}
     label = {r: f"{res.params(r)['dataset']}_{res.params(r)['method']}" for r in main}
     out["surfaces_converged"] = {
         "value": all(c is not None for c, _ in conv.values()), "file": res.files(main),
         "note": "converged at iteration (cap): " + ", ".join(f"{label[r]} {c} ({cap})" for r, (c, cap) in conv.items())
-                + f"; {S['training']['critic_schedule']['n_critic']} critic steps per iteration"
-                + f"; criterion {S['training']['convergence']}; {shape}"}
+                + f"; {S.training['critic_schedule']['n_critic']} critic steps per iteration"
+                + f"; criterion {S.training['convergence']}; {shape}"}
 
-    ex = {(ds, m): res.result(surface_run(ds, m)) for ds in s["datasets"] for m in ("clip", "gp")}
+    ex = {(ds, m): res.result(surface_run(ds, m)) for ds in s.datasets for m in ("clip", "gp")}
     out["clip_simpler_than_gp"] = {
         "value": min(ex[ds, "gp"]["ot_potential_explained"] - ex[ds, "clip"]["ot_potential_explained"]
-                     for ds in s["datasets"]),
+                     for ds in s.datasets),
         "start": min(ex[ds, "gp"]["ot_potential_explained_at_init"] - ex[ds, "clip"]["ot_potential_explained_at_init"]
-                     for ds in s["datasets"]),
+                     for ds in s.datasets),
         "file": res.files(main),
         "note": "share of the OT potential's variance on held-out real + fake explained, gp - clip per dataset: " + ", ".join(
             f"{ds} {ex[ds, 'gp']['ot_potential_explained']:.3f} - {ex[ds, 'clip']['ot_potential_explained']:.3f}"
-            for ds in s["datasets"])
+            for ds in s.datasets)
             + "; secondary, quadratic-fit R2 on the grid (clip, gp): " + ", ".join(
-            f"{ds} {ex[ds, 'clip']['quadratic_r2']:.3f}, {ex[ds, 'gp']['quadratic_r2']:.3f}" for ds in s["datasets"])}
+            f"{ds} {ex[ds, 'clip']['quadratic_r2']:.3f}, {ex[ds, 'gp']['quadratic_r2']:.3f}" for ds in s.datasets)}
 
     for run in res.runs(task="deep"):
         key, summary = deep_key(res.params(run)), res.result(run)

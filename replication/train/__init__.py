@@ -5,8 +5,8 @@ resumable trainer, in one call.
                             Sources(real=..., noise=...), device=..., state_dir=..., seed_for=...)
     trainer.fit(); trainer.write_outputs(out_dir)
 
-Experiments call it through ``RunContext.trainer`` (replication.experiments), which fills in
-the device, the state folder, seeds and the progress label.
+Experiments call it through ``RunContext.make_trainer`` (replication.experiments), which fills
+in the device, the state folder, seeds and the progress label.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from typing import Callable
 
 import torch
 
+from replication.settings.training import TrainingSpec, parse_training
 from replication.train.adversarial import AdversarialStep, Sources
 from replication.train.autoencoder import AutoEncoderStep
 from replication.train.evaluation import PROBES, EvalData, Evaluator
 from replication.train.loop import Trainer
 from replication.train.metric_log import LIVE_POINTS, LiveCurves
-from replication.train.spec import TrainingSpec, merged, parse_training
 
-__all__ = ["AdversarialStep", "AutoEncoderStep", "EvalData", "Sources", "Trainer", "TrainingSpec", "build_networks", "build_trainer",
-           "merged", "parse_training"]
+__all__ = ["AdversarialStep", "AutoEncoderStep", "EvalData", "Sources", "Trainer", "TrainingSpec", "build_networks",
+           "build_trainer", "parse_training"]
 
 
 def build_networks(specs: dict[str, dict], device: torch.device, seed_for: Callable[[str], int]) -> dict:
@@ -45,7 +45,7 @@ def build_trainer(training: dict | TrainingSpec, networks: dict[str, dict], sour
                   live_dir: Path | None = None) -> Trainer:
     """``live_dir``: where the run's curves go as TensorBoard event files while it trains
     (``training/`` and ``evaluation/``, the two CSV logs); None writes none."""
-    spec = training if isinstance(training, TrainingSpec) else parse_training(training, where)
+    spec = parse_training(training, where)
     nets = build_networks(networks, device, seed_for)
     step = (AutoEncoderStep if spec.autoencoder is not None else AdversarialStep)(spec, nets, sources)
     live = None if live_dir is None else LiveCurves(Path(live_dir) / "training", spec.iterations // LIVE_POINTS)

@@ -2,7 +2,7 @@
 non-saturating GAN or LSGAN, as declared by a ``TrainingSpec``.
 
 Order per generator iteration (WGAN main.py; equivalent to WGAN-GP's TF loop and to both
-papers' Algorithm 1, WGAN_WGANGP.md section 1.3): ``critic_schedule.steps(it)`` critic steps,
+papers' Algorithm 1): ``critic_schedule.steps(it)`` critic steps,
 each on a new real batch and new z, then one generator step on a new z.
 
 Data come from resumable batch sources (``replication.data.batches``): ``real`` yields real
@@ -24,8 +24,8 @@ from replication import objectives
 from replication.data.batches import BatchSource
 from replication.errors import ReplicationError
 from replication.train.lipschitz import build_constraint
+from replication.settings.training import TrainingSpec
 from replication.train.optim import build_optimizer
-from replication.train.spec import TrainingSpec
 
 
 @dataclass
@@ -49,9 +49,20 @@ def split_labels(batch) -> tuple[Tensor, Tensor | None]:
     return batch if isinstance(batch, tuple) else (batch, None)
 
 
-class CheckpointedStep:
-    """The checkpoint of a step: its networks, optimizers and batch sources (``self.networks``,
-    ``self.optimizers``, ``self.sources``); a step with more state extends both methods."""
+class StepBase:
+    """What every step shares: its networks, optimizers and batch sources (checkpointed; a step
+    with more state extends ``state_dict``), and the autocast context of its forward passes
+    (bf16 when ``precision: bf16``; losses and penalties stay in fp32)."""
+
+    networks: dict[str, nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]
+    sources: Sources
+    fixed_generator = False
+
+    def setup_precision(self, spec: TrainingSpec, device: torch.device) -> None:
+        self.autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if spec.precision == "bf16" \
+            else contextlib.nullcontext
+        self.zero = torch.zeros((), device=device)
 
     def state_dict(self) -> dict:
         return {"networks": {k: m.state_dict() for k, m in self.networks.items()},
@@ -66,11 +77,10 @@ class CheckpointedStep:
         self.sources.load_state_dict(state["sources"])
 
 
-class AdversarialStep(CheckpointedStep):
+class AdversarialStep(StepBase):
     """Critic steps then a generator step; every tensor stays on the networks' device."""
 
-    columns = ["critic_loss", "divergence", "gradient_penalty", "classifier_loss", "generator_loss", "critic_steps",
-               "lr_factor"]
+    columns = ["critic_loss", "divergence", "gradient_penalty", "classifier_loss", "generator_loss", "critic_steps"]
 
     def __init__(self, spec: TrainingSpec, networks: dict[str, nn.Module], sources: Sources):
         self.spec, self.sources = spec, sources
@@ -88,11 +98,7 @@ class AdversarialStep(CheckpointedStep):
         self.optimizers = {"critic": self._optimizer("critic", self.critic)}
         if trains_generator:
             self.optimizers["generator"] = self._optimizer("generator", self.generator)
-        self.base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in self.optimizers.items()}
-        device = next(self.critic.parameters()).device
-        self.autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if spec.precision == "bf16" \
-            else contextlib.nullcontext
-        self.zero = torch.zeros((), device=device)
+        self.setup_precision(spec, next(self.critic.parameters()).device)
         # Speed lever (benchmarks/bench.py): networks and image batches in NHWC.
         self.memory_format = torch.channels_last if spec.memory_format == "channels_last" else None
         if self.memory_format is not None:
@@ -103,7 +109,7 @@ class AdversarialStep(CheckpointedStep):
         o = self.spec.optimizers.get(role)
         if o is None:
             raise ReplicationError(f"training.optimizers: no entry for {role!r}")
-        return build_optimizer(o.name, module.parameters(), o.lr, betas=o.betas, weight_decay=o.weight_decay)
+        return build_optimizer(o, module.parameters())
 
     # -- batches ----------------------------------------------------------------------------
     def _format(self, x: Tensor) -> Tensor:
@@ -201,12 +207,14 @@ class AdversarialStep(CheckpointedStep):
         return loss.detach()
 
     def iteration(self, it: int) -> dict[str, Tensor | float]:
-        factor = self.spec.lr_factor(it)
-        for name, opt in self.optimizers.items():
-            for group, base in zip(opt.param_groups, self.base_lr[name]):
-                group["lr"] = base * factor
         n_steps = self.spec.critic_schedule.steps(it)
         for _ in range(n_steps):
             out = self.critic_step()
         gen_loss = self.generator_step() if "generator" in self.optimizers else self.zero
-        return {**out, "generator_loss": gen_loss, "critic_steps": n_steps, "lr_factor": factor}
+        return {**out, "generator_loss": gen_loss, "critic_steps": n_steps}
+
+    def generate(self, noise: Tensor | tuple[Tensor, Tensor]) -> Tensor:
+        """Samples for evaluation (no gradients), from z or (z, labels)."""
+        from replication.train.evaluation import generate_from
+
+        return generate_from(self.generator, noise, next(self.critic.parameters()).device)

@@ -1,5 +1,5 @@
 """The auto-encoder step: one iteration of a VAE, WAE-MMD or WAE-GAN, as declared by a
-``TrainingSpec`` with an ``autoencoder:`` block (WAE_AND_METRICS.md s2.4-2.6).
+``TrainingSpec`` with an ``autoencoder:`` block (WAE Algorithms 1 and 2; the official code's ``wae.py``).
 
 Order per iteration (the WAE code's ``wae.py`` train loop): a real batch and an equal batch of
 prior draws; the auto-encoder step (encoder input noise, reconstruction + lambda x penalty); for
@@ -16,7 +16,7 @@ evaluation uses (inference mode set by the caller: the code samples with moving 
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 
 import torch
 import torch.nn.functional as F
@@ -24,9 +24,9 @@ from torch import Tensor, nn
 
 from replication import objectives
 from replication.errors import ReplicationError
-from replication.train.adversarial import CheckpointedStep, Sources
+from replication.settings.training import TrainingSpec
+from replication.train.adversarial import Sources, StepBase
 from replication.train.optim import build_optimizer
-from replication.train.spec import TrainingSpec
 
 
 def code_mean(encoded) -> Tensor:
@@ -44,11 +44,10 @@ def decoded_images(decoder: nn.Module, z: Tensor, logits: bool, data_range: tupl
     return torch.sigmoid(out) * (hi - lo) + lo
 
 
-class AutoEncoderStep(CheckpointedStep):
+class AutoEncoderStep(StepBase):
     """One auto-encoder iteration (plus an adversary step for WAE-GAN); tensors stay on the device."""
 
-    columns = ["loss", "reconstruction", "penalty", "adversary_loss", "pretrain_loss", "pretrain_steps", "lr_factor"]
-    fixed_generator = False
+    columns = ["loss", "reconstruction", "penalty", "adversary_loss", "pretrain_loss", "pretrain_steps"]
 
     def __init__(self, spec: TrainingSpec, networks: dict[str, nn.Module], sources: Sources):
         if spec.autoencoder is None:
@@ -64,20 +63,12 @@ class AutoEncoderStep(CheckpointedStep):
         self.adversary = networks.get("adversary")
         self.vae = spec.objective == "vae"
         self.gan = objectives.get("gan_ns")  # WAE-GAN: JS-GAN adversary, non-saturating encoder term
-        o = spec.optimizers["autoencoder"]
-        self.optimizers = {"autoencoder": build_optimizer(
-            o.name, [*self.encoder.parameters(), *self.decoder.parameters()], o.lr, betas=o.betas,
-            weight_decay=o.weight_decay)}
+        self.optimizers = {"autoencoder": build_optimizer(spec.optimizers["autoencoder"],
+                                                          [*self.encoder.parameters(), *self.decoder.parameters()])}
         if spec.objective == "wae_gan":
-            a = spec.optimizers["adversary"]
-            self.optimizers["adversary"] = build_optimizer(a.name, self.adversary.parameters(), a.lr, betas=a.betas,
-                                                           weight_decay=a.weight_decay)
-        self.base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in self.optimizers.items()}
+            self.optimizers["adversary"] = build_optimizer(spec.optimizers["adversary"], self.adversary.parameters())
         self.pretrained = self.ae.pretrain_steps == 0
-        device = next(self.encoder.parameters()).device
-        self.zero = torch.zeros((), device=device)
-        self.autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if spec.precision == "bf16" \
-            else contextlib.nullcontext
+        self.setup_precision(spec, next(self.encoder.parameters()).device)
 
     # -- pieces -------------------------------------------------------------------------------
     def noisy(self, x: Tensor) -> Tensor:
@@ -123,8 +114,8 @@ class AutoEncoderStep(CheckpointedStep):
     def pretrain(self) -> tuple[Tensor, int]:
         """The code's ``pretrain_encoder``: Adam (the auto-encoder's lr and betas, no decay) on the
         encoder alone; the loss is read before each step and ends the loop once below the stop."""
-        o = self.spec.optimizers["autoencoder"]
-        opt = build_optimizer(o.name, self.encoder.parameters(), o.lr, betas=o.betas)
+        o = dataclasses.replace(self.spec.optimizers["autoencoder"], weight_decay=0.0)
+        opt = build_optimizer(o, self.encoder.parameters())
         loss, steps = self.zero, 0
         while steps < self.ae.pretrain_steps:
             x, z = self.real_batch(self.ae.pretrain_samples), self.prior_batch(self.ae.pretrain_samples)
@@ -142,10 +133,6 @@ class AutoEncoderStep(CheckpointedStep):
     # -- the iteration ----------------------------------------------------------------------------
     def iteration(self, it: int) -> dict[str, Tensor | float]:
         pretrain_loss, pretrain_steps = (self.pretrain() if not self.pretrained else (self.zero, 0))
-        factor = self.spec.lr_factor(it)
-        for name, opt in self.optimizers.items():
-            for group, base in zip(opt.param_groups, self.base_lr[name]):
-                group["lr"] = base * factor
         x, prior = self.sources.real.next(), self.sources.noise.next()
         z, kl = self.codes(x)
         rec = self.reconstruction(x, z)
@@ -168,8 +155,7 @@ class AutoEncoderStep(CheckpointedStep):
         opt.step()
         adversary_loss = self.adversary_step(x, prior) if self.adversary is not None else self.zero
         return {"loss": loss.detach(), "reconstruction": rec.detach(), "penalty": penalty.detach(),
-                "adversary_loss": adversary_loss, "pretrain_loss": pretrain_loss, "pretrain_steps": pretrain_steps,
-                "lr_factor": factor}
+                "adversary_loss": adversary_loss, "pretrain_loss": pretrain_loss, "pretrain_steps": pretrain_steps}
 
     def adversary_step(self, x: Tensor, prior: Tensor) -> Tensor:
         """lambda [BCE(D(z_prior), 1) + BCE(D(z~), 0)] on codes of the updated encoder (no encoder grads)."""
@@ -194,6 +180,11 @@ class AutoEncoderStep(CheckpointedStep):
 
     def reconstruct(self, x: Tensor) -> Tensor:
         return self.decode(self.encode(x))
+
+    def generate(self, z: Tensor) -> Tensor:
+        """Samples for evaluation: decoded prior draws (no gradients)."""
+        with torch.no_grad():
+            return self.decode(z.to(next(self.decoder.parameters()).device))
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from replication.train.spec import ConvergenceSpec
+from replication.settings.training import ConvergenceSpec
 
 
 def fitted_change(values) -> float:

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from replication.errors import ReplicationError
-from replication.train.spec import EvaluationSpec
+from replication.settings.training import EvaluationSpec
 
 Sampler = Callable[[int, torch.Generator], Tensor]
 
@@ -62,9 +62,9 @@ def draw_samples(generator: nn.Module, noise, n: int, batch_size: int, seed: int
 
 @dataclass
 class EvalContext:
-    step: int
+    iteration: int
     networks: dict[str, nn.Module]
-    trainer: object  # the step (AdversarialStep: objective, constraint; AutoEncoderStep: decode, reconstruct)
+    step: object  # the run's step (replication.train.loop.Step): its objective, constraint, spec, generate
     data: EvalData
     spec: EvaluationSpec
     generator: torch.Generator  # the evaluation's own random stream
@@ -73,16 +73,11 @@ class EvalContext:
     fixed_noise: Tensor | None   # the same noise batch at every evaluation
 
     def generate(self, z: Tensor | tuple[Tensor, Tensor]) -> Tensor:
-        """Samples from noise (z, or (z, labels) for a conditional generator), on the device: the
-        generator, or an auto-encoder step's ``decode`` (its decoder)."""
-        decode = getattr(self.trainer, "decode", None)
-        if decode is not None:
-            with torch.no_grad():
-                return decode(z.to(self.device))
-        return generate_from(self.networks["generator"], z, self.device)
+        """Samples from noise (z, or (z, labels) for a conditional generator), on the device."""
+        return self.step.generate(z)
 
     def fakes(self, n: int) -> Tensor:
-        if self.trainer.fixed_generator:
+        if self.step.fixed_generator:
             return self.data.fake(n, self.generator).to(self.device)
         return self.generate(self.data.noise(n, self.generator))
 
@@ -102,7 +97,7 @@ class EvalContext:
 def divergence_probe(ev: EvalContext) -> dict[str, float]:
     """The objective's divergence estimate on held-out data (W estimate E f(real) - E f(fake)
     for WGAN, the JS bound 1/2 L + log 2 for GANs), without the penalty."""
-    critic, objective = ev.networks["critic"], ev.trainer.objective
+    critic, objective = ev.networks["critic"], ev.step.objective
     with torch.no_grad():
         loss = objective.critic_loss(critic(ev.reals(ev.spec.samples)), critic(ev.fakes(ev.spec.samples)))
     return {"divergence_heldout": float(objective.divergence(loss))}
@@ -111,15 +106,15 @@ def divergence_probe(ev: EvalContext) -> dict[str, float]:
 def critic_loss_probe(ev: EvalContext) -> dict[str, float]:
     """The critic's loss on held-out data as the official code logs its dev cost: the
     objective's loss plus the penalty term (WGAN-GP gan_mnist.py's dev_disc_cost)."""
-    critic, trainer = ev.networks["critic"], ev.trainer
+    critic, step = ev.networks["critic"], ev.step
     reals = ev.reals(ev.spec.samples)
     total = 0.0
     for real in reals.split(ev.spec.batch_size or len(reals)):  # gan_mnist.py: mean over dev batches
         fake = ev.fakes(len(real))
         with torch.no_grad():
-            loss = trainer.objective.critic_loss(critic(real), critic(fake))
-        penalty = trainer.constraint.penalty(critic, real, fake) if trainer.spec.lipschitz.method == "gp" else None
-        chunk = trainer.spec.critic_loss_scale * loss + (penalty.detach() if penalty is not None else 0.0)
+            loss = step.objective.critic_loss(critic(real), critic(fake))
+        penalty = step.constraint.penalty(critic, real, fake) if step.spec.lipschitz.method == "gp" else None
+        chunk = step.spec.critic_loss_scale * loss + (penalty.detach() if penalty is not None else 0.0)
         total += float(chunk) * len(real) / len(reals)
     return {"critic_loss_heldout": total}
 
@@ -131,7 +126,7 @@ def sample_grid_probe(ev: EvalContext) -> dict[str, float]:
     images = ev.generate(ev.fixed_noise).float().cpu()
     if images.min() < 0:
         images = (images + 1) / 2
-    path = ev.out_dir / "samples" / f"step_{ev.step:07d}.png"
+    path = ev.out_dir / "samples" / f"step_{ev.iteration:07d}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     save_image(images.clamp(0, 1), path, nrow=int(len(images) ** 0.5))
     return {}
@@ -140,12 +135,11 @@ def sample_grid_probe(ev: EvalContext) -> dict[str, float]:
 def reconstruction_probe(ev: EvalContext) -> dict[str, float]:
     """An auto-encoder's held-out reconstruction error: mean over images of the summed squared
     pixel error (data range), beside that of predicting every image by the batch's mean image."""
-    reconstruct = getattr(ev.trainer, "reconstruct", None)
-    if reconstruct is None:
+    if not hasattr(ev.step, "reconstruct"):
         raise ReplicationError("probe 'reconstruction' needs an auto-encoder run")
     x = ev.reals(ev.spec.samples)
     with torch.no_grad():
-        error = (reconstruct(x).float() - x).pow(2).flatten(1).sum(1).mean()
+        error = (ev.step.reconstruct(x).float() - x).pow(2).flatten(1).sum(1).mean()
     baseline = (x - x.mean(0, keepdim=True)).pow(2).flatten(1).sum(1).mean()
     return {"reconstruction_heldout": float(error), "mean_image_error_heldout": float(baseline)}
 
@@ -213,15 +207,16 @@ class Evaluator:
         self.fixed_noise = data.noise(spec.grid, torch.Generator().manual_seed(seed)) if data.noise else None
         self.pending: list[dict] = []
 
-    def due(self, step: int, final: bool) -> bool:
-        return step % self.spec.every == 0 or final
+    def due(self, iteration: int, final: bool) -> bool:
+        return iteration % self.spec.every == 0 or final
 
-    def evaluate(self, step: int, networks: dict[str, nn.Module], trainer, times: dict | None = None) -> dict:
-        """One row: the step, the training time so far (``times``, with ``training_time``), the probes."""
-        gen = torch.Generator().manual_seed(self.seed + 1 + step)  # stateless: same draws after a resume
-        ev = EvalContext(step, networks, trainer, self.data, self.spec, gen, self.device, self.out_dir,
+    def evaluate(self, iteration: int, networks: dict[str, nn.Module], step, times: dict | None = None) -> dict:
+        """One row: the iteration (column ``step``), the training time so far (``times``, with
+        ``training_time``), the probes."""
+        gen = torch.Generator().manual_seed(self.seed + 1 + iteration)  # stateless: same draws after a resume
+        ev = EvalContext(iteration, networks, step, self.data, self.spec, gen, self.device, self.out_dir,
                          self.fixed_noise)
-        row: dict = {"step": step, **(times if self.spec.training_time and times else {})}
+        row: dict = {"step": iteration, **(times if self.spec.training_time and times else {})}
         with isolated(networks, self.spec.generator_mode, self.device, self.spec.critic_mode):
             for name, probe in self.probes.items():
                 row.update(probe(ev))

@@ -1,14 +1,13 @@
-"""Lipschitz constraints on the critic as a small registry: weight clipping, gradient penalty,
-none. Each acts at three points of a critic step: before it, as a loss term, after it."""
+"""Lipschitz constraints on the critic (named in replication.registries.LIPSCHITZ): weight
+clipping, gradient penalty, none. Each acts at three points of a critic step: before it, as a loss term, after it."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
 
-from replication.errors import ReplicationError
 from replication.objectives import gradient_penalty
-from replication.train.spec import LipschitzSpec
+from replication.settings.training import LipschitzSpec
 
 
 class NoConstraint:
@@ -53,10 +52,7 @@ class GradientPenalty(NoConstraint):
         return self.spec.gp_lambda * gradient_penalty(critic, real, fake)
 
 
-LIPSCHITZ = {"none": NoConstraint, "clip": WeightClipping, "gp": GradientPenalty}
-
-
 def build_constraint(spec: LipschitzSpec, critic: nn.Module) -> NoConstraint:
-    if spec.method not in LIPSCHITZ:
-        raise ReplicationError(f"unknown Lipschitz method {spec.method!r}; choose one of {', '.join(LIPSCHITZ)}")
-    return LIPSCHITZ[spec.method](spec, critic)
+    from replication.registries import LIPSCHITZ
+
+    return LIPSCHITZ.get(spec.method)(spec, critic)

@@ -1,5 +1,7 @@
-"""The one resumable training loop, driving a pluggable step (the adversarial step today; an
-auto-encoder step fits the same ``Step`` shape).
+"""The one resumable training loop, driving a pluggable ``Step`` (the adversarial step and the
+auto-encoder step). The loop owns what every step shares: the learning-rate schedule (each
+optimizer's lr set from its base lr before every iteration, the factor logged as ``lr_factor``),
+checkpoints, logs, evaluation and the progress bar.
 
 Resumable: everything that determines the rest of the run (weights, optimiser moments, the
 data and noise streams, global RNGs, the step counter, the convergence criterion's window,
@@ -31,15 +33,20 @@ from replication.io import load_torch, save_torch
 from replication.runtime import rng_state, set_rng_state
 from replication.train.convergence import Plateau
 from replication.train.evaluation import Evaluator
+from replication.settings.training import TrainingSpec
 from replication.train.metric_log import LiveCurves, MetricLog
-from replication.train.spec import TrainingSpec
 
 
 class Step(Protocol):
-    columns: list[str]
+    """One generator iteration of a kind of training (replication.train.adversarial, .autoencoder)."""
+
+    columns: list[str]                           # what ``iteration`` returns, in log order
     networks: dict[str, nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]  # the loop sets their lr from the schedule
+    fixed_generator: bool                        # no generator network: fakes come from a source
 
     def iteration(self, it: int) -> dict[str, Tensor | float]: ...
+    def generate(self, noise) -> Tensor: ...    # samples for evaluation, without gradients
     def state_dict(self) -> dict: ...
     def load_state_dict(self, state: dict) -> None: ...
 
@@ -87,21 +94,22 @@ class Trainer:
     def __init__(self, step: Step, spec: TrainingSpec, state_dir: Path, evaluator: Evaluator | None = None,
                  network_specs: dict[str, dict] | None = None, progress: str = "train",
                  on_iteration: Callable[[int], None] | None = None, live: LiveCurves | None = None):
-        self.step_fn, self.spec, self.evaluator = step, spec, evaluator
+        self.step, self.spec, self.evaluator = step, spec, evaluator
         self.network_specs = network_specs or {}
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoint_path = self.state_dir / "checkpoint.pt"
         self.progress, self.on_iteration = progress, on_iteration
         self.stop = Plateau(spec.convergence) if spec.convergence else None
-        self.log = MetricLog(self.state_dir / "metrics.csv", list(step.columns), live)
-        self.step = 0  # generator iterations completed
+        self.log = MetricLog(self.state_dir / "metrics.csv", [*step.columns, "lr_factor"], live)
+        self.base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in step.optimizers.items()}
+        self.iteration = 0  # generator iterations completed
         params = [p for net in step.networks.values() for p in net.parameters()]
         self.clock = TrainingClock(params[0].device if params else None)
 
     @property
     def networks(self) -> dict[str, nn.Module]:
-        return self.step_fn.networks
+        return self.step.networks
 
     @property
     def converged_at(self) -> int | None:
@@ -109,7 +117,7 @@ class Trainer:
 
     # -- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"step": self.step, "train": self.step_fn.state_dict(), "rng": rng_state(),
+        return {"step": self.iteration, "train": self.step.state_dict(), "rng": rng_state(),
                 "stop": self.stop.state_dict() if self.stop else None, "clock": self.clock.state_dict()}
 
     def flush(self) -> bool:
@@ -120,7 +128,7 @@ class Trainer:
         return self.stop is not None and self.stop.update(rows)
 
     def save_checkpoint(self) -> None:
-        self.flush()  # rows up to self.step are on disk before the checkpoint claims them
+        self.flush()  # rows up to self.iteration are on disk before the checkpoint claims them
         save_torch(self.checkpoint_path, self.state_dict())
 
     def resume(self) -> bool:
@@ -131,7 +139,7 @@ class Trainer:
             return False
         state = load_torch(self.checkpoint_path)
         try:
-            self.step_fn.load_state_dict(state["train"])
+            self.step.load_state_dict(state["train"])
         except RuntimeError as err:  # a checkpoint of other networks (a changed width or architecture)
             raise ReplicationError(f"{self.checkpoint_path}: the checkpoint does not fit this run's networks "
                                    f"({str(err).splitlines()[0].strip()}); delete it to start the run over") from None
@@ -139,36 +147,40 @@ class Trainer:
         if self.stop is not None:
             self.stop.load_state_dict(state["stop"])
         self.clock.load_state_dict(state.get("clock"))
-        self.step = state["step"]
-        self.log.truncate(self.step - 1)
+        self.iteration = state["step"]
+        self.log.truncate(self.iteration - 1)
         if self.evaluator:
-            self.evaluator.truncate(self.step)
+            self.evaluator.truncate(self.iteration)
         return True
 
     def evaluate(self, final: bool = False) -> None:
-        if self.evaluator and self.evaluator.due(self.step, final):
-            self.evaluator.evaluate(self.step, self.networks, self.step_fn, self.clock.totals())
+        if self.evaluator and self.evaluator.due(self.iteration, final):
+            self.evaluator.evaluate(self.iteration, self.networks, self.step, self.clock.totals())
 
     # -- the loop --------------------------------------------------------------------------
     def fit(self) -> "Trainer":
         s = self.spec
         if not self.resume():
             self.evaluate()  # the measures at step 0, before any training
-        bar = tqdm(total=s.iterations, initial=self.step, desc=self.progress, unit="it",
+        bar = tqdm(total=s.iterations, initial=self.iteration, desc=self.progress, unit="it",
                    mininterval=1.0 if sys.stderr.isatty() else 30.0, dynamic_ncols=True)
         done = self.converged_at is not None
         self.clock.start()
-        while self.step < s.iterations and not done:
-            it = self.step
-            self.log.record(it, self.step_fn.iteration(it))
-            self.step = it + 1
+        while self.iteration < s.iterations and not done:
+            it = self.iteration
+            factor = s.lr_factor(it)
+            for name, opt in self.step.optimizers.items():
+                for group, base in zip(opt.param_groups, self.base_lr[name]):
+                    group["lr"] = base * factor
+            self.log.record(it, {**self.step.iteration(it), "lr_factor": factor})
+            self.iteration = it + 1
             if self.on_iteration is not None:
-                self.on_iteration(self.step)
-            if self.step % s.log_every == 0:
+                self.on_iteration(self.iteration)
+            if self.iteration % s.log_every == 0:
                 done = self.flush()
-            last = self.step == s.iterations or done
-            evaluate = self.evaluator is not None and self.evaluator.due(self.step, last)
-            checkpoint = self.step % s.checkpoint_every == 0 or last
+            last = self.iteration == s.iterations or done
+            evaluate = self.evaluator is not None and self.evaluator.due(self.iteration, last)
+            checkpoint = self.iteration % s.checkpoint_every == 0 or last
             if evaluate or checkpoint:  # neither counts as training time
                 self.clock.pause()
                 if evaluate:
@@ -207,7 +219,7 @@ class Trainer:
         for role, net in self.networks.items():
             if role in self.network_specs:
                 path = final / f"{prefix}{role}.pt"
-                save_torch(path, {"spec": self.network_specs[role], "step": self.step,
+                save_torch(path, {"spec": self.network_specs[role], "step": self.iteration,
                                   "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}})
                 written[role] = path
         return written

@@ -43,17 +43,28 @@ class TFRMSprop(torch.optim.Optimizer):
         return loss
 
 
-def build_optimizer(name: str, params: Iterable[Tensor], lr: float, betas=(0.5, 0.999),
-                    weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    params = list(params)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay, foreach=True)
-    if name == "rmsprop_tf":
-        if weight_decay:
-            raise ValueError("rmsprop_tf has no weight decay option")
-        return TFRMSprop(params, lr=lr)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=weight_decay, foreach=True)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, foreach=True)
-    raise ValueError(f"unknown optimizer {name!r}; choose rmsprop, rmsprop_tf, adam or sgd")
+# The registry's factories (replication.registries.OPTIMIZERS): (params, OptimizerSpec) -> optimizer.
+
+def rmsprop(params, o) -> torch.optim.Optimizer:
+    return torch.optim.RMSprop(params, lr=o.lr, weight_decay=o.weight_decay, foreach=True)
+
+
+def rmsprop_tf(params, o) -> torch.optim.Optimizer:
+    if o.weight_decay:
+        raise ValueError("rmsprop_tf has no weight decay option")
+    return TFRMSprop(params, lr=o.lr)
+
+
+def adam(params, o) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay, foreach=True)
+
+
+def sgd(params, o) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=o.lr, weight_decay=o.weight_decay, foreach=True)
+
+
+def build_optimizer(spec, params: Iterable[Tensor]) -> torch.optim.Optimizer:
+    """The optimizer an ``OptimizerSpec`` names, over ``params``."""
+    from replication.registries import OPTIMIZERS
+
+    return OPTIMIZERS.get(spec.name)(list(params), spec)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.io import read_json
 from replication.report import figure_path
 

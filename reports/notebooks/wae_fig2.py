@@ -16,14 +16,14 @@ reports = "reports"
 # %%
 import pandas as pd
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.experiments.wae import draw_panels
 from replication.report import figure_path
 
 res = Results("wae", scale, results)
 settings = res.settings
 setup = "mnist"
-data = settings[setup]["data"]["name"]
+data = getattr(settings, setup).data.name
 
 # %%
 fig = draw_panels(res, setup, f"WAE Figure 2 setup (MNIST settings) on {data}, scale {scale}")

@@ -14,19 +14,19 @@ reports = "reports"
 # %%
 import matplotlib.pyplot as plt
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.experiments.wae import draw_panels
 from replication.report import figure_path
 
 res = Results("wae", scale, results)
 setup = "celeba"
-if setup in res.settings["setups"]:
+if setup in res.settings.setups:
     fig = draw_panels(res, setup, f"WAE Figure 3 (CelebA 64x64), scale {scale}")
     fig.savefig(figure_path(reports, scale, "wae/fig3", ".pdf"))
 else:
     fig, ax = plt.subplots(figsize=(6, 1.2))
     ax.axis("off")
     ax.text(0.5, 0.5, f"WAE Figure 3 (CelebA): not evaluated at scale {scale}\n"
-            f"(setups trained: {', '.join(res.settings['setups'])}; CelebA runs only at scale paper)",
+            f"(setups trained: {', '.join(res.settings.setups)}; CelebA runs only at scale paper)",
             ha="center", va="center")
 fig.savefig(figure_path(reports, scale, "wae/fig3"), dpi=130)

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.report import figure_path
 
 res = Results("wgan_distances", scale, results)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.report import figure_path
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -40,7 +40,7 @@ measured = res.measured()
 fig, (ax_w, ax_js) = plt.subplots(1, 2, figsize=(11, 4))
 ax_w.plot(curves.theta, curves.w_analytic, color="k", lw=1, label="analytic $|\\theta|$")
 ax_w.errorbar(curves.theta, curves.w_estimate_mean, yerr=curves.w_estimate_sd, fmt="o", ms=3,
-              label=f"exact OT, n={settings['ot_samples']} per side (mean ± sd, {settings['ot_repeats']} draws)")
+              label=f"exact OT, n={settings.ot_samples} per side (mean ± sd, {settings.ot_repeats} draws)")
 ax_w.set(xlabel="$\\theta$", ylabel="$W(P_0, P_\\theta)$", title="Earth Mover distance")
 ax_w.legend(fontsize=8)
 off = curves.theta != 0

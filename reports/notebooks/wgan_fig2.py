@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.report import figure_path
 
 res = Results("wgan_critics", scale, results)
@@ -46,7 +46,7 @@ ax.plot(x, curve["gan"].density_real, color="tab:blue", label="Density of real")
 ax.plot(x, curve["gan"].density_fake, color="tab:green", label="Density of fake")
 ax.plot(x, curve["gan"].value, color="red", lw=2, label="GAN discriminator $D(x)$")
 ax.plot(x, -curve["wgan"].value, color="c", lw=2, label="WGAN critic ($-f$, the code's netD sign)")
-k = settings["figure_samples"]
+k = settings.figure_samples
 for name, color in (("real", "tab:blue"), ("fake", "tab:green")):
     pts = samples["gan"][samples["gan"]["sample"] == name].x.iloc[:k]
     ax.plot(pts, np.zeros(len(pts)), "o", ms=3, color=color, alpha=0.6)
@@ -64,7 +64,7 @@ for seed in seeds:
     lab = seed == first
     ax.plot(gan.x, gan.grad.abs().clip(lower=1e-30), color="red", alpha=0.8, label="$|dD/dx|$, GAN" if lab else None)
     ax.plot(wgan.x, wgan.grad.abs(), color="c", alpha=0.8, label="$|df/dx|$, WGAN critic" if lab else None)
-for mean, color in ((settings["real"]["mean"], "tab:blue"), (settings["fake"]["mean"], "tab:green")):
+for mean, color in ((settings.real.mean, "tab:blue"), (settings.fake.mean, "tab:green")):
     ax.axvspan(mean - 1, mean + 1, color=color, alpha=0.1)
 ax.set(yscale="log", xlim=(-8, 8), ylim=(1e-25, 10), xlabel="$x$", ylabel="gradient magnitude")
 ax.set_title(f"Gradients of the trained networks ({len(seeds)} seeds; shaded: mean $\\pm$ 1 sd of each Gaussian)", fontsize=10)

@@ -17,13 +17,14 @@ reports = "reports"
 # %%
 import pandas as pd
 
-from replication.experiments import Results
-from replication.experiments.wgan_curves import checkpoints, chosen_failing_run, draw_curves, draw_sample_grids
+from replication.runs import Results
+from replication.experiments.wgan_curves import checkpoints, chosen_failing_run, panels_of
+from replication.recipes.plots import grids_over_training, loss_panels
 from replication.report import figure_path
 
 res = Results("wgan_curves", scale, results)
 settings = res.settings
-seed = settings["seeds"][0]
+seed = settings.seeds[0]
 panels = {"MLP generator, DCGAN critic": res.run(method="wgan", model="mlp_dcgan", seed=seed),
           "DCGAN generator, DCGAN critic": res.run(method="wgan", model="dcgan_dcgan", seed=seed)}
 failing = chosen_failing_run(res, seed)
@@ -34,20 +35,28 @@ panels[f"MLP generator, MLP critic, lr {res.params(shown)['lr']:g} "
 print(f"scale {scale}, seed {seed}; the sweep's failing MLP + MLP run: {failing}")
 
 # %%
-fig = draw_curves(res, panels, "divergence", "$-$Loss_D (W estimate)")
-fig.suptitle(f"WGAN estimate vs generator iterations (scale {scale}, {settings['data']['dataset']})", fontsize=10, y=1.0)
+score = f"{'proxy ' if res.features == 'proxy' else ''}{settings.quality.metric.upper()}"
+
+
+def draw(panels, column, label):
+    return loss_panels(panels_of(res, panels), column, "estimate_smoothed", label, score, settings.quality.metric,
+                       settings.curves.median_width)
+
+
+fig = draw(panels, "divergence", "$-$Loss_D (W estimate)")
+fig.suptitle(f"WGAN estimate vs generator iterations (scale {scale}, {settings.data.dataset})", fontsize=10, y=1.0)
 fig.savefig(figure_path(reports, scale, "wgan/fig3"), dpi=130, bbox_inches="tight")
 fig.savefig(figure_path(reports, scale, "wgan/fig3", ".pdf"), bbox_inches="tight")
 
 # %%
-fig = draw_sample_grids(res, panels)
+fig = grids_over_training(res, panels)
 fig.savefig(figure_path(reports, scale, "wgan/fig3", part="samples"), dpi=130, bbox_inches="tight")
 
 # %% [markdown]
 # The whole sweep (every swept learning rate of the MLP + MLP pair), for the record:
 
 # %%
-fig = draw_curves(res, {f"MLP + MLP, lr {res.params(r)['lr']:g}": r for r in sweep}, "divergence", "$-$Loss_D")
+fig = draw({f"MLP + MLP, lr {res.params(r)['lr']:g}": r for r in sweep}, "divergence", "$-$Loss_D")
 fig.savefig(figure_path(reports, scale, "wgan/fig3", part="sweep"), dpi=110, bbox_inches="tight")
 
 # %%

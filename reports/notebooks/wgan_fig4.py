@@ -19,23 +19,26 @@ import math
 
 import pandas as pd
 
-from replication.experiments import Results
-from replication.experiments.wgan_curves import checkpoints, draw_curves, draw_sample_grids, gan_panels
+from replication.runs import Results
+from replication.experiments.wgan_curves import checkpoints, gan_panels, panels_of
+from replication.recipes.plots import grids_over_training, loss_panels
 from replication.report import figure_path
 
 res = Results("wgan_curves", scale, results)
 settings = res.settings
-seed = settings["seeds"][0]
+seed = settings.seeds[0]
 panels = gan_panels(res, seed)
 
 # %%
-fig = draw_curves(res, panels, "divergence", "JS estimate", reference_line=math.log(2))
-fig.suptitle(f"GAN JS estimate vs generator iterations (scale {scale}, {settings['data']['dataset']})", fontsize=10, y=1.0)
+score = f"{'proxy ' if res.features == 'proxy' else ''}{settings.quality.metric.upper()}"
+fig = loss_panels(panels_of(res, panels), "divergence", "estimate_smoothed", "JS estimate", score,
+                  settings.quality.metric, settings.curves.median_width, reference_line=math.log(2))
+fig.suptitle(f"GAN JS estimate vs generator iterations (scale {scale}, {settings.data.dataset})", fontsize=10, y=1.0)
 fig.savefig(figure_path(reports, scale, "wgan/fig4"), dpi=130, bbox_inches="tight")
 fig.savefig(figure_path(reports, scale, "wgan/fig4", ".pdf"), bbox_inches="tight")
 
 # %%
-fig = draw_sample_grids(res, panels)
+fig = grids_over_training(res, panels)
 fig.savefig(figure_path(reports, scale, "wgan/fig4", part="samples"), dpi=130, bbox_inches="tight")
 
 # %%

@@ -16,24 +16,27 @@ reports = "reports"
 # %%
 import pandas as pd
 
-from replication.experiments import Results
-from replication.experiments.wgan_curves import checkpoints, draw_curves, gan_panels
+from replication.runs import Results
+from replication.experiments.wgan_curves import checkpoints, gan_panels, panels_of
+from replication.recipes.plots import loss_panels
 from replication.report import figure_path
 
 res = Results("wgan_curves", scale, results)
 settings = res.settings
-seed = settings["seeds"][0]
+seed = settings.seeds[0]
 panels = gan_panels(res, seed)
 
 # %%
-fig = draw_curves(res, panels, "generator_loss", "generator cost $-\\log D(G(z))$")
-fig.suptitle(f"GAN generator cost vs generator iterations (scale {scale}, {settings['data']['dataset']})", fontsize=10, y=1.0)
+score = f"{'proxy ' if res.features == 'proxy' else ''}{settings.quality.metric.upper()}"
+fig = loss_panels(panels_of(res, panels), "generator_loss", "generator_cost_smoothed", "generator cost $-\\log D(G(z))$",
+                  score, settings.quality.metric, settings.curves.median_width)
+fig.suptitle(f"GAN generator cost vs generator iterations (scale {scale}, {settings.data.dataset})", fontsize=10, y=1.0)
 fig.savefig(figure_path(reports, scale, "wgan/fig8"), dpi=130, bbox_inches="tight")
 fig.savefig(figure_path(reports, scale, "wgan/fig8", ".pdf"), bbox_inches="tight")
 
 # %%
 table = pd.concat([checkpoints(res, run).assign(run=run, panel=title) for title, run in panels.items()])
-table[["run", "panel", "step", settings["quality"]["metric"], "estimate", "generator_cost"]].to_csv(
+table[["run", "panel", "step", settings.quality.metric, "estimate", "generator_cost"]].to_csv(
     figure_path(reports, scale, "wgan/fig8", ".csv"), index=False)
 table
 

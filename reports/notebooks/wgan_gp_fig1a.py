@@ -25,22 +25,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.report import figure_path
-from replication.train import merged
 
 res = Results("wgangp_toy", scale, results)
-S = res.settings["surface"]
+S = res.settings.surface
 datasets = [res.params(r)["dataset"] for r in res.runs(task="ot")]
 titles = {"8gaussians": "8 Gaussians", "25gaussians": "25 Gaussians", "swissroll": "Swiss Roll"}
 
 
 def method_label(method):
-    lip = merged(S["training"], S["methods"][method])["lipschitz"]
-    if lip["method"] == "clip":
-        return f"weight clipping ($c$ = {lip['clip_value']:g})"
-    text = f"gradient penalty ($\\lambda$ = {lip['gp_lambda']:g})"
-    return text if method == "gp" else f"code's $\\lambda$ = {lip['gp_lambda']:g} (extra)"
+    lip = S.methods[method].training.lipschitz
+    if lip.method == "clip":
+        return f"weight clipping ($c$ = {lip.clip_value:g})"
+    text = f"gradient penalty ($\\lambda$ = {lip.gp_lambda:g})"
+    return text if method == "gp" else f"code's $\\lambda$ = {lip.gp_lambda:g} (extra)"
 
 
 methods = [(m, method_label(m)) for m in S["methods"]]  # rows: clip, gp (the paper), gp_code (extra)
@@ -68,8 +67,8 @@ for j, ds in enumerate(datasets):
         ax.scatter(fake.x, fake.y, marker="+", c="green", s=12, lw=0.6, alpha=0.5)
         ax.set(xlim=(axis[0], axis[-1]), ylim=(axis[0], axis[-1]), xticks=[], yticks=[], aspect="equal")
         conv = summary["converged_at"]
-        lip = merged(S["training"], S["methods"][method])["lipschitz"]
-        k = 1 + ot["w1_ot_mean"] / (2 * lip["gp_lambda"]) if lip["method"] == "gp" else None
+        lip = S.methods[method].training.lipschitz
+        k = 1 + ot["w1_ot_mean"] / (2 * lip.gp_lambda) if lip.method == "gp" else None
         ax.set_title(f"{titles.get(ds, ds)}\n{label}" if i == 0 else label, fontsize=9)
         ax.text(0.02, 0.02, f"conv. {conv if conv is not None else 'no'} / cap {summary['cap']} it.\n"
                 f"W est. {summary['w1_critic']:.3f}" + (f" /k = {summary['w1_critic'] / k:.3f}" if k else "")

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.report import figure_path
 
 res = Results("wgangp_toy", scale, results)

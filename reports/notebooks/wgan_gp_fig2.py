@@ -20,15 +20,26 @@ reports = "reports"
 # %%
 import pandas as pd
 
-from replication.experiments import Results
-from replication.experiments.wgangp_lsun_architectures import cells, figure, score_table
+from replication.runs import Results
+from replication.recipes.outcomes import outcomes, score_table
+from replication.recipes.plots import final_grid, sample_sheets
 from replication.report import figure_path
 
 res = Results("wgangp_lsun_architectures", scale, results)
-figure(res, reports);
+table = outcomes(res, "architecture", res.features)
+seed = res.settings.seeds[0]
+rows, methods = list(dict.fromkeys(table["architecture"])), list(dict.fromkeys(table["method"]))
+titles = {"dcgan": "DCGAN", "lsgan": "LSGAN", "wgan": "WGAN (clipping)", "wgangp": "WGAN-GP"}
+indexed = table.set_index("run")
+cells = [[(final_grid(res, run), f"{indexed.loc[run, 'outcome']}, FID {indexed.loc[run, 'fid']:.0f}")
+          for method in methods for run in [res.run(method=method, architecture=architecture, seed=seed)]]
+         for architecture in rows]
+fig = sample_sheets(cells, rows=rows, columns=[titles.get(m, m) for m in methods], size=(2.6, 2.8), fontsize=8,
+                    title=f"wgan_gp/fig2: architectures x methods (seed {seed}, scale {scale})")
+for suffix in (".png", ".pdf"):
+    fig.savefig(figure_path(reports, scale, "wgan_gp/fig2", suffix), dpi=110)
 
 # %%
-table = cells(res)
 table.drop(columns=["step"], errors="ignore").to_csv(figure_path(reports, scale, "wgan_gp/fig2", ".csv"), index=False)
 score_table(table, "fid").round(1)
 

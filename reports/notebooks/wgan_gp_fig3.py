@@ -21,13 +21,21 @@ reports = "reports"
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from replication.experiments import Results
-from replication.experiments.wgangp_cifar_curves import LABELS, METHODS, curves
+from replication.runs import Results
+from replication.experiments.wgangp_cifar_curves import CLOCK_COLUMN, METHODS
 from replication.report import figure_path
+
+LABELS = {"clip": "Weight clipping", "gp_rmsprop": "Gradient Penalty (RMSProp)",
+          "gp_adam": "Gradient Penalty (Adam)", "dcgan": "DCGAN"}
 
 res = Results("wgangp_cifar_curves", scale, results)
 settings = res.settings
-frame = curves(res)
+frames = []
+for run in res.runs(task="train"):  # every run's evaluation rows, with the time axis of its clock
+    summary, rows = res.result(run), res.frame(run, "evaluation.csv")
+    frames.append(rows.assign(run=run, method=summary["method"], seed=summary["seed"], clock=summary["clock"],
+                              seconds=rows[CLOCK_COLUMN[summary["clock"]]]))
+frame = pd.concat(frames, ignore_index=True)
 summaries = pd.DataFrame([res.result(r) for r in res.runs(task="train")])
 proxy = bool(summaries["proxy"].all())
 clocks = set(summaries["clock"])
@@ -37,7 +45,7 @@ styles = ["-", "--", ":", "-."]
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
 for method in METHODS:
-    for k, seed in enumerate(settings["seeds"]):
+    for k, seed in enumerate(settings.seeds):
         run = frame[(frame.method == method) & (frame.seed == seed)]
         label = LABELS[method] if k == 0 else None
         axes[0].plot(run.step, run["is"], styles[k % 4], color=colors[method], label=label)
@@ -50,8 +58,8 @@ axes[0].set(xlabel="Generator iterations", ylabel=ylabel)
 axes[1].set(xlabel=time_label)
 axes[0].ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
 axes[0].legend(loc="lower right", fontsize=8)
-seeds_note = ", ".join(f"{s} ({styles[k % 4]})" for k, s in enumerate(settings["seeds"]))
-fig.suptitle(f"scale {scale}: {settings['data']['dataset']}, width {settings['networks']['generator']['width']}, "
+seeds_note = ", ".join(f"{s} ({styles[k % 4]})" for k, s in enumerate(settings.seeds))
+fig.suptitle(f"scale {scale}: {settings.data.dataset}, width {settings.networks['generator']['width']}, "
              f"seeds {seeds_note}", fontsize=9)
 fig.tight_layout()
 fig.savefig(figure_path(reports, scale, "wgan_gp/fig3"), dpi=130)
@@ -63,7 +71,7 @@ fig.savefig(figure_path(reports, scale, "wgan_gp/fig3", ".pdf"))
 # 3 channels, and the proxy classifier scores the channels' mean).
 
 # %%
-first = settings["seeds"][0]
+first = settings.seeds[0]
 fig, axes = plt.subplots(1, len(METHODS), figsize=(3.2 * len(METHODS), 3.4))
 for ax, method in zip(axes, METHODS):
     run = res.run(task="train", method=method, seed=first)

@@ -17,14 +17,14 @@ reports = "reports"
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.experiments.wgangp_overfitting import STAND_IN
 from replication.report import figure_path
 
 res = Results("wgangp_overfitting", scale, results)
 lsun = res.runs(task="loss_curve")
 run = lsun[0] if lsun else res.run(task="overfit", **STAND_IN)
-label = "LSUN bedrooms" if lsun else f"STAND-IN (not LSUN):\nfull {res.settings['dataset']} training split"
+label = "LSUN bedrooms" if lsun else f"STAND-IN (not LSUN):\nfull {res.settings.dataset} training split"
 curves = res.frame(run, "curves.csv")
 
 # %%

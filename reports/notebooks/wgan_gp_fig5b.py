@@ -19,7 +19,7 @@ reports = "reports"
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.report import figure_path
 
 res = Results("wgangp_overfitting", scale, results)
@@ -33,12 +33,12 @@ for ax, method in zip(axes, ("gp", "clip")):
     for train_set, alpha in (("subset", 1.0), ("full", 0.35)):
         run = res.run(method=method, train_set=train_set)
         curves = res.frame(run, "curves.csv")
-        label = f"{s['subset']['size']}-image subset" if train_set == "subset" else "full training split (control)"
+        label = f"{s.subset.size}-image subset" if train_set == "subset" else "full training split (control)"
         ax.plot(curves.step, curves.train, color="tab:blue", alpha=alpha, label=f"training, {label}")
         ax.plot(curves.step, curves.valid, color="tab:green", alpha=alpha, label=f"validation, {label}")
         frames.append(curves.assign(method=method, train_set=train_set, run=run))
     ax.set(xlabel="Generator iterations", ylabel="Negative critic loss (GP term included)" if method == "gp"
-           else "Negative critic loss", title=f"{titles[method]}, {s['dataset']} ({scale})")
+           else "Negative critic loss", title=f"{titles[method]}, {s.dataset} ({scale})")
     ax.legend(fontsize=7)
 fig.tight_layout()
 fig.savefig(figure_path(reports, scale, "wgan_gp/fig5b"), dpi=130)

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.experiments.wgangp_architectures import LABELS, METHODS, OUTCOMES, study
 from replication.report import figure_path
 
@@ -40,11 +40,11 @@ for outcome in OUTCOMES:
     table[f"{outcome} (published, of {int(published[list(OUTCOMES)].iloc[0].sum())})"] = published[outcome]
     table[f"{outcome} (ours, of {n})"] = counts[outcome]
     table[f"{outcome} p (Bonferroni)"] = cells["p_bonferroni"].round(4)
-protocol = (f"Scale {scale}: {settings['data']['dataset']}, {n} sampled architectures (sampler seed "
-            f"{settings['sampler']['seed']}) x 2 methods, {settings['training']['iterations']} generator iterations, "
-            f"base filter counts {settings['sampler']['space']['width']} (paper 32, 64, 128). Final IS of "
-            f"{settings['evaluation']['samples']} samples per run from the final checkpoint, 10 unshuffled splits "
-            f"({settings['evaluation']['protocol']}), {features}"
+protocol = (f"Scale {scale}: {settings.data.dataset}, {n} sampled architectures (sampler seed "
+            f"{settings.sampler.seed}) x 2 methods, {settings.training['iterations']} generator iterations, "
+            f"base filter counts {settings.sampler.space['width']} (paper 32, 64, 128). Final IS of "
+            f"{settings.evaluation.samples} samples per run from the final checkpoint, 10 unshuffled splits "
+            f"({settings.evaluation.protocol}), {features}"
             + (f"; thresholds rescaled to the proxy (real held-out images: proxy IS {st['real']['is_mean']:.3f}), "
                "not comparable with Inception scores" if st["proxy"] else "")
             + f". Baseline DCGAN (positive control, outside the counts): GAN {st['baseline']['gan']:.3f}, "

@@ -21,9 +21,22 @@ reports = "reports"
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from replication.experiments import Results
-from replication.experiments.wgangp_cifar_resnet import LABELS, MODELS, OURS, TABLE3, curves, final_rows
+from replication.runs import Results
+from replication.experiments.wgangp_cifar_resnet import MODELS, final_rows
 from replication.report import figure_path
+
+LABELS = {"unconditional": "Unsupervised", "conditional": "Supervised (AC-GAN)"}
+OURS = "WGAN-GP ResNet"
+# WGAN-GP Table 3 [P]: (method, IS, std or None, cited?) per column, in the
+# paper's order; every row but WGAN-GP's own is cited from another paper.
+TABLE3 = {
+    "unconditional": [("ALI (in DFM paper)", 5.34, 0.05, True), ("BEGAN", 5.62, None, True),
+                      ("DCGAN (in SGAN paper)", 6.16, 0.07, True), ("Improved GAN (-L+HA)", 6.86, 0.06, True),
+                      ("EGAN-Ent-VI", 7.07, 0.10, True), ("DFM", 7.72, 0.13, True), (OURS, 7.86, 0.07, False)],
+    "conditional": [("SteinGAN", 6.35, None, True), ("DCGAN (with labels, in SteinGAN paper)", 6.58, None, True),
+                    ("Improved GAN", 8.09, 0.07, True), ("AC-GAN", 8.25, 0.07, True),
+                    ("SGAN-no-joint", 8.37, 0.08, True), (OURS, 8.42, 0.10, False), ("SGAN", 8.59, 0.12, True)],
+}
 
 res = Results("wgangp_cifar_resnet", scale, results)
 settings = res.settings
@@ -50,14 +63,14 @@ for model in MODELS:
                               "KID (ours, supplement)": pm(r.kid_mean, r.kid_std, 4)})
 table = pd.DataFrame(table)
 first = rows.iloc[0]
-protocol = (f"Scale {scale}: {settings['data']['dataset']} ({settings['data']['split']}), width "
-            f"{settings['networks']['generator']['width']} (paper 128), {first.iterations} generator iterations "
+protocol = (f"Scale {scale}: {settings.data.dataset} ({settings.data.split}), width "
+            f"{settings.networks['generator']['width']} (paper 128), {first.iterations} generator iterations "
             f"(paper 100,000), final checkpoint. IS: {first.n_samples} samples generated 100 at a time, uint8 by "
             f"((x+1)·255.99/2), 10 consecutive unshuffled splits, mean ± std over the splits "
-            f"({settings['evaluation']['protocol']}), {features}"
+            f"({settings.evaluation.protocol}), {features}"
             + (" — proxy IS, not comparable with the published column" if proxy else " (torch-fidelity inception-v3-compat)")
             + f". FID and KID (ours): the same samples against {first.reference}; KID mean ± std over "
-            f"{settings['evaluation']['kid']['subsets']} subsets of {settings['evaluation']['kid']['subset_size']}.")
+            f"{settings.evaluation.kid.subsets} subsets of {settings.evaluation.kid.subset_size}.")
 table.to_csv(figure_path(reports, scale, "wgan_gp/table3", ".csv"), index=False)
 figure_path(reports, scale, "wgan_gp/table3", ".md").write_text(table.to_markdown(index=False) + "\n\n" + protocol + "\n")
 print(protocol)
@@ -70,23 +83,24 @@ table
 # fixed labels, one class per column).
 
 # %%
-frame = curves(res)
+frame = pd.concat([res.frame(run, "evaluation.csv").assign(run=run, **{k: res.params(run)[k] for k in ("model", "seed")})
+                   for run in res.runs(task="train")], ignore_index=True)
 colors = {"unconditional": "tab:blue", "conditional": "tab:orange"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for model in MODELS:  # the table's column order
-    for seed in settings["seeds"]:
+    for seed in settings.seeds:
         run = frame[(frame.model == model) & (frame.seed == seed)]
         axes[0].plot(run.step, run["is"], color=colors[model], label=f"{LABELS[model]} (seed {seed})")
         axes[1].plot(run.step, run["fid"], color=colors[model], label=f"{LABELS[model]} (seed {seed})")
 axes[0].set(xlabel="Generator iterations", ylabel="Inception Score" + (" (proxy classifier)" if proxy else ""))
 axes[1].set(xlabel="Generator iterations", ylabel="FID" + (" (proxy features)" if proxy else ""), yscale="log")
 axes[0].legend(fontsize=8)
-fig.suptitle(f"scale {scale}: {settings['data']['dataset']}, width {settings['networks']['generator']['width']}, "
-             f"{settings['evaluation']['curve_samples']} samples per point", fontsize=9)
+fig.suptitle(f"scale {scale}: {settings.data.dataset}, width {settings.networks['generator']['width']}, "
+             f"{settings.evaluation.curve_samples} samples per point", fontsize=9)
 fig.tight_layout()
 fig.savefig(figure_path(reports, scale, "wgan_gp/table3", part="curves"), dpi=130)
 
-first_seed = settings["seeds"][0]
+first_seed = settings.seeds[0]
 fig, axes = plt.subplots(1, len(MODELS), figsize=(5 * len(MODELS), 5.2))
 for ax, model in zip(axes, MODELS):
     run = res.run(task="train", model=model, seed=first_seed)

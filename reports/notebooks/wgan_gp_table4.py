@@ -25,25 +25,25 @@ import html
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from replication.experiments import Results
+from replication.runs import Results
 from replication.report import figure_path
 
 res = Results("wgangp_language", scale, results)
 s = res.settings
-orders = s["ngram"]["orders"]
+orders = s.ngram.orders
 floor_run = res.run(task="floor")
 floor = res.result(floor_run)
 train_runs = res.runs(task="train")
-methods = list(s["methods"])
+methods = list(s.methods)
 label = {"wgangp": "WGAN-GP", "gan": "standard GAN objective"}
 final = {r: res.json(r, "final_metrics.json")["metrics"] for r in train_runs}
 curves = {r: res.frame(r, "evaluation.csv") for r in train_runs}
-width = s["networks"]["generator"]["width"]
-protocol = (f"Scale `{scale}`: {s['data']['dataset']} ({floor['train_lines']} training lines, {floor['heldout_lines']} "
+width = s.networks["generator"]["width"]
+protocol = (f"Scale `{scale}`: {s.data.dataset} ({floor['train_lines']} training lines, {floor['heldout_lines']} "
             f"held-out lines, vocabulary {floor['vocab']} tokens), width {width} (paper 512), 5 residual blocks, "
-            f"{s['training']['iterations']} generator iterations, batch {s['training']['batch_size']}; JS of "
-            f"{s['ngram']['samples']} argmax-decoded samples (batches of {s['ngram']['batch_size']}) against the "
-            f"held-out text, every {s['training']['evaluation']['every']} iterations (replication.metrics.ngram, "
+            f"{s.training['iterations']} generator iterations, batch {s.training['batch_size']}; JS of "
+            f"{s.ngram.samples} argmax-decoded samples (batches of {s.ngram.batch_size}) against the "
+            f"held-out text, every {s.training['evaluation']['every']} iterations (replication.metrics.ngram, "
             f"the official NgramLanguageModel / js_with); floor over {floor['draws']} draws of "
             f"{floor['samples']} training lines.")
 
@@ -51,8 +51,8 @@ protocol = (f"Scale `{scale}`: {s['data']['dataset']} ({floor['train_lines']} tr
 # ## Table 4: samples
 
 # %%
-n_lines = s["table"]["lines"]
-columns = {f"published (Billion Word, width 512)": s["published_samples"][:n_lines]}
+n_lines = s.table.lines
+columns = {"published (Billion Word, width 512)": list(s.published_samples)[:n_lines]}
 for method in methods:
     first = res.runs(task="train", method=method)[0]
     columns[f"{label[method]} ({first}, ours)"] = final[first]["lines"][:n_lines]

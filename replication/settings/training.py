@@ -20,7 +20,7 @@ are one-line errors), e.g. the WGAN-GP toy critic::
       convergence: {column: divergence, window: 1000, rel_tol: 0.01, min_iterations: 2000}
       evaluation: {every: 1000, probes: [w_estimate, sample_grid]}
 
-An auto-encoder run (WAE, WAE_AND_METRICS.md s2.4; replication.train.autoencoder) declares
+An auto-encoder run (WAE; replication.train.autoencoder) declares
 ``objective: vae | wae_mmd | wae_gan``, an ``autoencoder:`` block (prior, penalty, kernel,
 reconstruction scaling, encoder pre-training, input noise) and optimizers ``autoencoder``
 (encoder + decoder) and, for ``wae_gan``, ``adversary``::
@@ -33,24 +33,24 @@ reconstruction scaling, encoder pre-training, input noise) and optimizers ``auto
       lr_schedule: {name: milestones, at: [18000, 30000], factors: [0.5, 0.2]}
       autoencoder: {prior_var: 1.0, penalty_weight: 10.0, reconstruction_scale: 0.05}
 
-Defaults live only here (the dataclass fields); experiment modules never re-default them.
-Scale files shrink the same keys (``replication.config`` merges them first).
+Defaults live only here (the dataclass fields), parsed by ``replication.settings.parse``;
+the names of objectives, Lipschitz methods and optimizers come from their registries
+(``replication.registries``). Scale files shrink the same keys (merged first).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
+import math
 from dataclasses import dataclass, field
-from typing import Any
 
 from replication.errors import ReplicationError
+from replication.registries import AUTOENCODER_OBJECTIVES, LIPSCHITZ, OBJECTIVES, OPTIMIZERS
+from replication.settings import choice, parse
 
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    name: str  # rmsprop | rmsprop_tf | adam | sgd (replication.train.optim)
+    name: str = choice(OPTIMIZERS)
     lr: float
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
@@ -58,11 +58,11 @@ class OptimizerSpec:
 
 @dataclass(frozen=True)
 class LipschitzSpec:
-    method: str = "none"  # clip | gp | none
+    method: str = choice(LIPSCHITZ, "none")
     clip_value: float = 0.01
     # "before": WGAN main.py clamps before each critic step; "after": WGAN-GP TF code and both
     # papers' Algorithm 1 clip after it (WGAN_WGANGP.md section 1.7).
-    timing: str = "after"
+    timing: str = choice(("before", "after"), "after")
     gp_lambda: float = 10.0
 
 
@@ -83,6 +83,14 @@ class CriticScheduleSpec:
         return self.n_critic
 
 
+# Learning-rate schedules: (schedule, generator iteration, run's iterations) -> multiplier.
+LR_SCHEDULES = {
+    "constant": lambda s, it, total: 1.0,
+    "linear_decay": lambda s, it, total: max(0.0, 1.0 - it / (s.over or total)),
+    "milestones": lambda s, it, total: math.prod((f for start, f in zip(s.at, s.factors) if it >= start), start=1.0),
+}
+
+
 @dataclass(frozen=True)
 class LRScheduleSpec:
     """Learning-rate multiplier as a function of the generator iteration (used for every
@@ -90,7 +98,7 @@ class LRScheduleSpec:
     max(0, 1 - it / over) with ``over`` defaulting to the run's iterations; ``milestones``
     (the multiplier is multiplied by factors[k] from iteration at[k] on: WAE's epoch decay)."""
 
-    name: str = "constant"
+    name: str = choice(tuple(LR_SCHEDULES), "constant")
     over: int | None = None
     at: tuple[int, ...] = ()
     factors: tuple[float, ...] = ()
@@ -124,10 +132,10 @@ class EvaluationSpec:
     grid: int = 64                # images in a sample grid (fixed noise batch)
     # "batch_stats": generator batch norm uses the batch's statistics when sampling, as tflib and
     # WGAN main.py do (section 1.4), with running statistics saved and restored; "eval": running stats.
-    generator_mode: str = "batch_stats"
+    generator_mode: str = choice(("batch_stats", "eval"), "batch_stats")
     # the same for the critic: "eval" (running statistics; the default) or "batch_stats" (tflib's
     # Batchnorm has no inference mode, so gan_mnist.py's dev cost normalises each batch by itself)
-    critic_mode: str = "eval"
+    critic_mode: str = choice(("batch_stats", "eval"), "eval")
     # Columns train_seconds_wall / train_seconds_cpu: the run's cumulative training time up to the
     # row, evaluation and checkpoint writes excluded, resumed from the checkpoint (WGAN-GP Fig 3's
     # time axis). Off by default: times are the one thing a resumed run cannot repeat bitwise.
@@ -171,7 +179,7 @@ class AutoEncoderSpec:
 
 @dataclass(frozen=True)
 class TrainingSpec:
-    objective: str
+    objective: str = choice((*OBJECTIVES.names, *AUTOENCODER_OBJECTIVES.names))
     iterations: int
     optimizers: dict[str, OptimizerSpec]
     lipschitz: LipschitzSpec = field(default_factory=LipschitzSpec)
@@ -183,10 +191,10 @@ class TrainingSpec:
     autoencoder: AutoEncoderSpec | None = None  # objectives vae | wae_mmd | wae_gan
     train_generator: bool = True
     lr_schedule: LRScheduleSpec = field(default_factory=LRScheduleSpec)
-    precision: str = "fp32"  # fp32 | bf16
+    precision: str = choice(("fp32", "bf16"), "fp32")
     # Speed lever kept by benchmarks/bench.py (CPU: +5-20% fp32, more with bf16); not bitwise-equal
     # to contiguous (other conv kernels), so off by default:
-    memory_format: str = "contiguous"  # channels_last: image networks and batches in NHWC
+    memory_format: str = choice(("contiguous", "channels_last"), "contiguous")  # channels_last: NHWC
     log_every: int = 100
     checkpoint_every: int = 1000
     convergence: ConvergenceSpec | None = None
@@ -197,49 +205,29 @@ class TrainingSpec:
         return self.generator_batch_size or self.batch_size
 
     def lr_factor(self, iteration: int) -> float:
-        s = self.lr_schedule
-        if s.name == "constant":
-            return 1.0
-        if s.name == "linear_decay":
-            return max(0.0, 1.0 - iteration / (s.over or self.iterations))
-        factor = 1.0
-        for start, f in zip(s.at, s.factors):
-            if iteration >= start:
-                factor *= f
-        return factor
+        return LR_SCHEDULES[self.lr_schedule.name](self.lr_schedule, iteration, self.iterations)
+
+    def check(self, where: str) -> None:
+        """What the field types cannot say (run by ``parse``)."""
+        if self.objective in AUTOENCODER_OBJECTIVES:
+            return _check_autoencoder(self, where)
+        if self.autoencoder is not None:
+            raise ReplicationError(f"{where}.autoencoder: only for objectives "
+                                   f"{', '.join(AUTOENCODER_OBJECTIVES.names)}, not {self.objective!r}")
+        if self.lipschitz.method != "none" and self.objective != "wgan":
+            raise ReplicationError(f"{where}: lipschitz {self.lipschitz.method!r} needs objective 'wgan', "
+                                   f"got {self.objective!r}")
+        if "critic" not in self.optimizers:
+            raise ReplicationError(f"{where}.optimizers: needs a 'critic' entry (and 'generator' unless the "
+                                   "generator is fixed)")
 
 
-AUTOENCODER_OBJECTIVES = ("vae", "wae_mmd", "wae_gan")  # replication.train.autoencoder
-
-CHOICES = {
-    ("TrainingSpec", "objective"): ("wgan", "gan_minimax", "gan_ns", "lsgan", *AUTOENCODER_OBJECTIVES),
-    ("TrainingSpec", "precision"): ("fp32", "bf16"),
-    ("TrainingSpec", "memory_format"): ("contiguous", "channels_last"),
-    ("LipschitzSpec", "method"): ("clip", "gp", "none"),
-    ("LipschitzSpec", "timing"): ("before", "after"),
-    ("OptimizerSpec", "name"): ("rmsprop", "rmsprop_tf", "adam", "sgd"),
-    ("LRScheduleSpec", "name"): ("constant", "linear_decay", "milestones"),
-    ("EvaluationSpec", "generator_mode"): ("batch_stats", "eval"),
-    ("EvaluationSpec", "critic_mode"): ("batch_stats", "eval"),
-}
-
-
-def parse_training(block: dict, where: str = "training") -> TrainingSpec:
+def parse_training(block: dict | TrainingSpec, where: str = "training") -> TrainingSpec:
     """A settings block -> TrainingSpec; any unknown key, bad type or bad choice is one line."""
-    spec = _parse(TrainingSpec, block, where)
-    if spec.objective in AUTOENCODER_OBJECTIVES:
-        return _check_autoencoder(spec, where)
-    if spec.autoencoder is not None:
-        raise ReplicationError(f"{where}.autoencoder: only for objectives {', '.join(AUTOENCODER_OBJECTIVES)}, "
-                               f"not {spec.objective!r}")
-    if spec.lipschitz.method != "none" and spec.objective != "wgan":
-        raise ReplicationError(f"{where}: lipschitz {spec.lipschitz.method!r} needs objective 'wgan', got {spec.objective!r}")
-    if "critic" not in spec.optimizers:
-        raise ReplicationError(f"{where}.optimizers: needs a 'critic' entry (and 'generator' unless the generator is fixed)")
-    return spec
+    return block if isinstance(block, TrainingSpec) else parse(TrainingSpec, block, where)
 
 
-def _check_autoencoder(spec: TrainingSpec, where: str) -> TrainingSpec:
+def _check_autoencoder(spec: TrainingSpec, where: str) -> None:
     if spec.autoencoder is None:
         raise ReplicationError(f"{where}: objective {spec.objective!r} needs an `autoencoder:` block")
     needed = {"autoencoder", "adversary"} if spec.objective == "wae_gan" else {"autoencoder"}
@@ -254,59 +242,3 @@ def _check_autoencoder(spec: TrainingSpec, where: str) -> TrainingSpec:
                                f"input_noise >= 0 and data_range low < high")
     if spec.lipschitz.method != "none" or spec.acgan is not None:
         raise ReplicationError(f"{where}: lipschitz and acgan belong to adversarial objectives, not {spec.objective!r}")
-    return spec
-
-
-def _parse(cls, value: Any, where: str):
-    if not isinstance(value, dict):
-        raise ReplicationError(f"{where}: expected a mapping, got {value!r}")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(value) - set(names))
-    if unknown:
-        raise ReplicationError(f"{where}: unknown key {', '.join(map(repr, unknown))}; valid keys: {', '.join(names)}")
-    required = [f.name for f in dataclasses.fields(cls)
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-    missing = [n for n in required if n not in value]
-    if missing:
-        raise ReplicationError(f"{where}: missing key {', '.join(map(repr, missing))}")
-    out = {}
-    for name, raw in value.items():
-        out[name] = _convert(hints[name], raw, f"{where}.{name}")
-        choices = CHOICES.get((cls.__name__, name))
-        if choices and out[name] not in choices:
-            raise ReplicationError(f"{where}.{name}: unknown {name} {raw!r}; choose one of {', '.join(choices)}")
-    return cls(**out)
-
-
-def _convert(hint, raw, where: str):
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if raw is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _convert(inner, raw, where)
-    if dataclasses.is_dataclass(hint):
-        return _parse(hint, raw, where)
-    if origin is dict:
-        if not isinstance(raw, dict):
-            raise ReplicationError(f"{where}: expected a mapping, got {raw!r}")
-        return {k: _convert(args[1], v, f"{where}.{k}") for k, v in raw.items()}
-    if origin is tuple:
-        if not isinstance(raw, (list, tuple)):
-            raise ReplicationError(f"{where}: expected a list, got {raw!r}")
-        item = args[0]
-        return tuple(_convert(item, v, where) for v in raw)
-    if hint is float and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return float(raw)
-    if hint in (int, str, bool) and (type(raw) is not hint):
-        raise ReplicationError(f"{where}: must be {hint.__name__}, got {raw!r}")
-    return raw
-
-
-def merged(base: dict, delta: dict | None) -> dict:
-    """``base`` with ``delta`` merged in recursively (a method's block over a shared block)."""
-    out = dict(base)
-    for key, value in (delta or {}).items():
-        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out

@@ -1,0 +1,77 @@
+"""A run's sample-quality outcome and verdict primitives over runs (WGAN Figures 5-7, WGAN-GP
+Figure 2), with the methods and factors named by the caller.
+
+``outcome`` applies the pre-registered rule of an experiment's ``outcome`` settings to the
+measures of a final checkpoint (the evaluation job's ``final_metrics.json``): a quality gate
+first (intra-class FID with a labelled classifier, FID otherwise), collapse only among runs that
+pass it, then works (FID within the works bound) or poor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from replication.settings.experiments import Outcome
+
+BROKEN = ("fails", "collapses")
+
+
+def outcome(metrics: dict, limits: Outcome) -> str:
+    """works / poor / collapses / fails (see the module)."""
+    gate = ("intra_fid", limits.gate_intra_fid) if limits.gate_intra_fid is not None else ("fid", limits.gate_fid)
+    value = metrics.get(gate[0])
+    if value is None or not math.isfinite(value) or value > gate[1]:
+        return "fails"
+    if limits.collapse_effective_classes is not None and \
+            metrics["effective_classes"] <= limits.collapse_effective_classes:
+        return "collapses"
+    return "works" if metrics["fid"] <= limits.works_fid else "poor"
+
+
+def outcomes(res, factor: str, features: str) -> pd.DataFrame:
+    """One row per run: method, ``factor`` (the generator, the architecture), seed, the final
+    checkpoint's measures and the outcome by ``res.settings.outcome[features]``."""
+    limits = res.settings.outcome[features]
+    rows = []
+    for run in res.runs():
+        p, final = res.params(run), res.json(run, "final_metrics.json")["metrics"]
+        rows.append({"run": run, "method": p["method"], factor: p[factor], "seed": p["seed"], **final,
+                     "outcome": outcome(final, limits)})
+    return pd.DataFrame(rows)
+
+
+def every(table: pd.DataFrame, results, **where) -> bool:
+    """Whether the runs matching ``where`` (column=value) exist and all have an outcome in
+    ``results`` (one outcome or a tuple of them)."""
+    rows = table
+    for column, value in where.items():
+        rows = rows[rows[column] == value]
+    return not rows.empty and bool(rows["outcome"].isin([results] if isinstance(results, str) else results).all())
+
+
+def score_table(table: pd.DataFrame, column: str = "fid") -> pd.DataFrame:
+    """A grid of runs as a figure lays them out: rows architectures, columns methods, ``column``
+    per cell (the mean over seeds; ``outcome`` gives the outcomes joined)."""
+    agg = (lambda v: "/".join(v)) if column == "outcome" else "mean"
+    grid = table.pivot_table(index="architecture", columns="method", values=column, aggfunc=agg)
+    return grid.reindex(index=list(dict.fromkeys(table["architecture"])), columns=list(dict.fromkeys(table["method"])))
+
+
+def describe(row) -> str:
+    """One run's outcome and measures, for a claim's note."""
+    parts = [f"FID {row['fid']:.4g}"]
+    if "intra_fid" in row and pd.notna(row.get("intra_fid")):
+        parts += [f"intra-class FID {row['intra_fid']:.4g}", f"effective classes {row['effective_classes']:.3g}",
+                  f"coverage {row['coverage']:.2g}"]
+    return f"{row['run']}: {row['outcome']} ({', '.join(parts)})"
+
+
+def note(header: str, frame: pd.DataFrame, extra: str = "") -> str:
+    return f"{header}: " + "; ".join(describe(r) for _, r in frame.iterrows()) + extra
+
+
+def measures_header(res, features: str) -> str:
+    return (f"{'proxy' if features == 'proxy' else 'Inception'} measures of the final checkpoint (evaluation job), "
+            f"{res.settings.quality.samples} samples")

@@ -1,0 +1,126 @@
+"""Figures that several report notebooks draw (matplotlib; each notebook saves its own files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from replication.errors import ReplicationError
+
+
+def final_grid(res, run: str) -> Path:
+    """The run's last sample grid (one fixed noise batch, the final generator)."""
+    grids = sorted(res.path(run, "samples").glob("step_*.png"))
+    if not grids:
+        raise ReplicationError(f"no sample grids in {res.path(run, 'samples')}: rebuild the run with snakemake")
+    return grids[-1]
+
+
+def sample_sheets(cells: list[list[tuple[Path, str]]], *, rows: list[str] = (), columns: list[str] = (),
+                  title: str = "", size: tuple[float, float] = (4.5, 4.8), fontsize: int = 9):
+    """A grid of sample sheets: ``cells[i][j] = (image path, title)``, optional row and column labels."""
+    import matplotlib.pyplot as plt
+    from matplotlib.image import imread
+
+    fig, axes = plt.subplots(len(cells), len(cells[0]), figsize=(size[0] * len(cells[0]), size[1] * len(cells)),
+                             squeeze=False)
+    for i, line in enumerate(cells):
+        for j, (path, text) in enumerate(line):
+            ax = axes[i, j]
+            ax.imshow(imread(path), cmap="gray")
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.set_title(text, fontsize=fontsize)
+            if i == 0 and columns:
+                ax.set_xlabel(columns[j], fontsize=9)
+                ax.xaxis.set_label_position("top")
+            if j == 0 and rows:
+                ax.set_ylabel(rows[i], fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))  # keep 0.35 in above the grid for the title
+    return fig
+
+
+def outcome_title(row) -> str:
+    """A run's outcome and measures as a sheet's title."""
+    extra = (f", intra {row['intra_fid']:.0f}, {row['effective_classes']:.1f} classes"
+             if "intra_fid" in row and pd.notna(row["intra_fid"]) else "")
+    return f"{row['outcome']}, FID {row['fid']:.0f}{extra}"
+
+
+def seeds_by_method(res, table: pd.DataFrame, methods: dict[str, str], where: dict, title: str):
+    """Sample sheets of the runs matching ``where``: one row per seed, one column per method
+    (``methods``: {method: label}), each titled with its outcome (``table``: recipes.outcomes)."""
+    rows = table.set_index("run")
+    cells = [[(final_grid(res, run), f"{label} (seed {seed}): " + outcome_title(rows.loc[run]))
+              for method, label in methods.items() for run in [res.run(method=method, seed=seed, **where)]]
+             for seed in res.settings.seeds]
+    return sample_sheets(cells, title=title)
+
+
+def measure_curves(frame: pd.DataFrame, title: str):
+    """FID (and, where measured, intra-class FID and effective classes) at every evaluation, one
+    line per run (``frame``: evaluation rows with a ``run`` column)."""
+    import matplotlib.pyplot as plt
+
+    columns = [c for c in ("fid", "intra_fid", "effective_classes") if c in frame]
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.2), squeeze=False)
+    for ax, column in zip(axes[0], columns):
+        for run, rows in frame.groupby("run"):
+            ax.plot(rows["step"], rows[column], marker="o", ms=3, label=run)
+        ax.set(xlabel="generator iterations", ylabel=column, yscale="log" if column != "effective_classes" else "linear")
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def loss_panels(panels: dict[str, tuple[pd.DataFrame, pd.DataFrame]], column: str, smoothed: str, label: str,
+                score: str, metric: str, width: int, reference_line: float | None = None):
+    """One panel per run: a logged curve (light), its median filter (dark) and the quality score
+    at the evaluations on a right axis. ``panels``: {title: (training log, evaluation rows)}."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, 3.0 * len(panels)), squeeze=False)
+    for ax, (title, (log, evaluations)) in zip(axes[:, 0], panels.items()):
+        ax.plot(log["step"], log[column], color="tab:blue", alpha=0.25, lw=0.5, label=label)
+        ax.plot(log["step"], log[smoothed], color="tab:blue", lw=1.5, label=f"median filter {width}")
+        if reference_line is not None:
+            ax.axhline(reference_line, color="k", ls="--", lw=0.8, label=f"{reference_line:.3f}")
+        ax.set(ylabel=label, title=title)
+        right = ax.twinx()
+        right.plot(evaluations["step"], evaluations[metric], "o-", color="tab:red", ms=3, lw=1, label=score)
+        right.set_ylabel(score, color="tab:red")
+        handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+        ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="best")
+    axes[-1, 0].set_xlabel("generator iterations")
+    fig.tight_layout()
+    return fig
+
+
+def grids_over_training(res, panels: dict[str, str]):
+    """The fixed-noise sample grid of each run (``panels``: {title: run}) at its first, middle
+    and last evaluation."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig, axes = plt.subplots(len(panels), 3, figsize=(7.5, 2.6 * len(panels)), squeeze=False)
+    for row, (title, run) in zip(axes, panels.items()):
+        steps = sorted(int(p.stem.split("_")[1]) for p in res.path(run, "samples").glob("step_*.png"))
+        for ax, step in zip(row, (steps[0], steps[len(steps) // 2], steps[-1])):
+            ax.imshow(Image.open(res.path(run, f"samples/step_{step:07d}.png")))
+            ax.set(xticks=[], yticks=[])
+            ax.set_title(f"{title}\niteration {step}" if ax is row[0] else f"iteration {step}", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def tile(panel: np.ndarray) -> np.ndarray:
+    """rows x cols x C x H x W images in [0, 1] -> one (rows H) x (cols W) [x 3] array with 1-pixel gaps."""
+    rows, cols, c, h, w = panel.shape
+    out = np.ones((rows * (h + 1) - 1, cols * (w + 1) - 1, c), dtype=np.float32)
+    for i in range(rows):
+        for j in range(cols):
+            out[i * (h + 1):i * (h + 1) + h, j * (w + 1):j * (w + 1) + w] = panel[i, j].transpose(1, 2, 0)
+    return out[..., 0] if c == 1 else out
