@@ -1,5 +1,6 @@
 """The auto-encoder step: one iteration of a VAE, WAE-MMD or WAE-GAN, as declared by a
-``TrainingSpec`` with an ``autoencoder:`` block (WAE_AND_METRICS.md s2.4-2.6).
+``TrainingSpec`` with an ``autoencoder:`` block (tolstikhin/wae wae.py [C]; the VAE
+baseline of WAE Section 4 [P]).
 
 Order per iteration (the WAE code's ``wae.py`` train loop): a real batch and an equal batch of
 prior draws; the auto-encoder step (encoder input noise, reconstruction + lambda x penalty); for
