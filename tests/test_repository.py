@@ -38,7 +38,7 @@ SECTION_SIGN = re.compile(r"\u00a7\s*\d+(?:\.\d+)*(?:\s*-\s*\d+(?:\.\d+)*)?(?:\s
 # so s1/s2 are flagged only where a pointer shape is unambiguous.
 S_POINTERS = [
     re.compile(r"\bs\d+\.\d+"),                                   # s2.4, s1.8
-    re.compile(r"\bs\d+\s+(?:item|gap|row|table)s?\b"),           # s11 item 8, s9 table
+    re.compile(r"\bs\d+\s+(?:item|gap|row|table)s?(?:\s+\d+(?:-\d+)?)?\b"),  # s11 item 8, s9 table
     re.compile(r"\(\s*s\d+\s*\)"),                                # (s5)
     re.compile(r"\b(?:WGAN-GP|WGAN|WAE)\s+s\d+\b"),               # WGAN s2, WGAN-GP s9
     re.compile(r"\bs(?:[3-9]|1\d)\b(?!://)"),                     # s5, s10 (s3:// is a URL)
@@ -84,8 +84,10 @@ def problems_in_line(line: str, paths: set[str], dirs: set[str], names: set[str]
     found += [f"bare section pointer {m.group(0)!r}" for m in SECTION_SIGN.finditer(line)]
     spans = sorted({m.span() for rx in S_POINTERS for m in rx.finditer(line)}, key=lambda s: (s[0], -s[1]))
     kept: list[tuple[int, int]] = []
-    for start, end in spans:  # one message per pointer: drop matches inside a longer one
-        if not kept or start >= kept[-1][1]:
+    for start, end in spans:  # one message per pointer: overlapping matches are merged
+        if kept and start < kept[-1][1]:
+            kept[-1] = (kept[-1][0], max(end, kept[-1][1]))
+        else:
             kept.append((start, end))
     found += [f"bare section pointer {line[a:b]!r}" for a, b in kept]
     for m in SECTION.finditer(line):
