@@ -47,8 +47,9 @@ S_POINTERS = [
 ]
 
 SECTION = re.compile(r"\b[Ss]ections?\s+\d+(?:\.\d+)*")
-# A section number must follow the paper it belongs to (within the same clause).
-PAPER_BEFORE = re.compile(r"\b(?:WGAN-GP|WGAN|WAE|et al\.(?:\s*\d{4})?|arXiv\s*[\d.v]+)\b[^;.\n]{0,40}$")
+# A section number must follow the paper it belongs to (within the same clause: no ';' and no
+# full stop ending a sentence in between).
+PAPER_BEFORE = re.compile(r"\b(?:WGAN-GP|WGAN|WAE|et al\.(?:\s*\d{4})?|arXiv\s*[\d.v]+)\b(?:[^;.\n]|\.(?!\s)){0,80}$")
 
 # Tags of the planning notes; docs/sources.md defines [P], [C] and [I] only.
 FOREIGN_TAG = re.compile(
@@ -91,7 +92,7 @@ def problems_in_line(line: str, paths: set[str], dirs: set[str], names: set[str]
             kept.append((start, end))
     found += [f"bare section pointer {line[a:b]!r}" for a, b in kept]
     for m in SECTION.finditer(line):
-        if not PAPER_BEFORE.search(line[max(0, m.start() - 80):m.start()]):
+        if not PAPER_BEFORE.search(line[max(0, m.start() - 120):m.start()]):
             found.append(f"section without its paper {m.group(0)!r}")
     found += [f"undefined source tag {m.group(0)!r}" for m in FOREIGN_TAG.finditer(line)]
     for m in MARKDOWN_NAME.finditer(line):
