@@ -1,4 +1,4 @@
-"""Text corpora for the WGAN-GP character-level language model (WGAN-GP Section 5.5, Table 4), and the
+"""Text corpora for WGAN-GP's character-level language model (Section 5.5, Table 4), and the
 line shaping and vocabulary of its ``language_helpers.load_dataset`` [C]."""
 
 from __future__ import annotations
