@@ -123,7 +123,7 @@ def _resnet(width: int, batch: int) -> dict:
                 shape=(3, 32, 32), nz=128, official="tf_gp_concat")
 
 
-# `small` for image experiments (docs: EXPERIMENTS.md "What `small` may reduce"): Fashion-MNIST
+# `small` for image experiments (README "Scales"; workflow/config/scales/small.yaml): Fashion-MNIST
 # stand-in at 32x32, width halved; batch and the algorithm unchanged.
 STEPS = {
     "wgan_dcgan64": {"paper": StepDef("wgan_dcgan64", **_wgan_dcgan(64, 64, 3, 64),

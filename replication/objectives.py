@@ -4,7 +4,7 @@ high on real data.
 WGAN's PyTorch code trains netD = -f (minimising D(real) - D(fake)); WGAN-GP's TF code trains
 f (minimising D(fake) - D(real) + lambda*GP). Both give the same Wasserstein estimate
 E f(real) - E f(fake) (= -Loss_D of WGAN main.py; = -disc_cost of WGAN-GP without the GP
-term). WGAN_WGANGP.md section 1.1.
+term). Signs as read in WGAN main.py and in WGAN-GP's gan_*.py scripts [C].
 
 Each objective maps critic outputs to: the critic's loss (without any penalty), the
 generator's loss, and what the critic loss estimates (``divergence``): W1 for WGAN (-Loss_D,
@@ -74,7 +74,7 @@ def divergence_estimate(objective: str, critic_loss_value: Tensor) -> Tensor:
 
 def gradient_penalty(critic: Callable[[Tensor], Tensor] | nn.Module, real: Tensor, fake: Tensor,
                      alpha: Tensor | None = None) -> Tensor:
-    """WGAN-GP penalty exactly as the TF code computes it (WGAN_WGANGP.md section 1.2):
+    """WGAN-GP penalty exactly as the TF code computes it (gan_*.py [C]; Algorithm 1 [P]):
     one alpha ~ U[0,1) per example, x_hat = real + alpha (fake - real), per-example L2 norm of
     dD/dx_hat over all input dimensions, mean of (||g|| - 1)^2, no epsilon in the sqrt.
     ``alpha`` (shape (B, 1, ..., 1)) may be given; otherwise drawn from the global stream."""
@@ -86,7 +86,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor] | nn.Module, real: Tenso
     return (norms - 1).pow(2).mean()
 
 
-# -- auto-encoder penalties (WAE, WAE_AND_METRICS.md s2.4; replication.train.autoencoder) ----------
+# -- auto-encoder penalties (WAE; tolstikhin/wae wae.py [C]; replication.train.autoencoder) ---------
 
 def imq_kernel(sq_distances: Tensor, c: float) -> Tensor:
     """Inverse multiquadratic kernel C / (C + |x - y|^2) on squared distances."""

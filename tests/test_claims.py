@@ -14,13 +14,13 @@ from replication import config as cfg
 ALL = cl.load_claims()
 
 # A source must point somewhere a reader can check: a paper's section, figure, table, example,
-# equation or appendix (or a numbered question of a reading guide), or a named file (a spec
-# document such as DESIGN.md, upstream code such as gan_toy.py, a project's README).
+# equation or appendix (or a numbered question of a reading guide), or a named file (upstream
+# code such as gan_toy.py, a project's README).
 SOURCE_LOCATOR = re.compile(
     r"\b(sections?|fig(ure|\.)?|tables?|examples?|eq(uation|\.)?|appendix|algorithm|theorem|lemma|question)\s*"
     r"(?-i:[\dA-Z])"  # a number or a capital: "Figure 2", "Appendix B", not "figure out"
     r"|\b[\w.-]+\.(md|py|ya?ml|ipynb|txt)\b|\bREADME\b", re.IGNORECASE)
-# Paths into this repository cited in a claim's text ("tests/test_x.py", "replication/metrics/proxy.py").
+# Paths into this repository cited in a claim's text ("tests/test_claims.py", "replication/metrics/proxy.py").
 REPO_DIRS = ("replication", "tests", "workflow", "profiles", "reports")
 REPO_PATH = re.compile(rf"\b(?:{'|'.join(REPO_DIRS)})/[\w./-]*\w")
 # Known dangling citations (claim id → cited path): a strict xfail while the path is missing,

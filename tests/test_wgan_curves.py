@@ -23,7 +23,7 @@ PAPER = cfg.resolve("wgan_curves", "paper")
 
 
 def test_paper_networks_have_the_codes_parameter_counts():
-    """WGAN_WGANGP.md s10: the settings' networks at 64x64x3 are the official ones."""
+    """The settings' networks at 64x64x3 have the parameter counts of models/dcgan.py and models/mlp.py [C]."""
     counts = {name: count_parameters(wc.network_spec(PAPER, name, 3)) for name in PAPER.networks}
     assert counts == {"dcgan_g": 3_576_704, "mlp_g": 6_880_768, "dcgan_d": 2_765_568, "mlp_d": 6_817_793}
 

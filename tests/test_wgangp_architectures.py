@@ -62,7 +62,7 @@ def test_sampler_is_seeded_uniform_and_keeps_its_draws_across_widths():
 def test_baseline_dcgan_has_the_reconstructed_parameter_counts_and_depth_adds_layers():
     s = cfg.resolve(EXP, "paper")
     _, nets = run_setup(s, "wgangp", BASELINE)
-    # wgan_imagenet32_stab.py's DCGAN at DIM 64 (WGAN_WGANGP.md s5), counted by hand:
+    # igul222/nn wgan_imagenet32_stab.py's DCGAN at DIM 64 [C], counted by hand:
     # G 128*4096+4096 + BN 512 + deconv 256->128 (819,328) + 256 + 128->64 (204,864) + 128 + 64->3 (4,803)
     assert count_parameters(nets["generator"]) == 1_558_275
     # D conv 3->64 (4,864) + 64->128 (204,928) + LN 256 + 128->256 (819,456) + 512 + Linear 4096->1 (4,097)

@@ -28,8 +28,9 @@ def test_every_method_is_a_valid_training_block(scale):
 
 
 def test_paper_methods_follow_gan_cifar_py():
-    """The s6.1 table: losses, constraints, optimisers, n_critic and critic normalisation, and
-    the registry pair's parameter counts (WGAN_WGANGP.md s10: 5,179,907 / 4,114,689 / 4,116,225)."""
+    """The four runs of WGAN-GP Figure 3 (gan_cifar.py modes [C], the RMSProp GP run [P]): losses,
+    constraints, optimisers, n_critic and critic normalisation, and the registry pair's parameter
+    counts (gan_cifar.py's networks [C]: 5,179,907 / 4,114,689 / 4,116,225)."""
     settings = cfg.resolve(EXP, "paper")
     setup = {m: (settings.methods[m].training, settings.methods[m].networks) for m in exp.METHODS}
     specs = {m: t for m, (t, _) in setup.items()}

@@ -34,8 +34,8 @@ def test_every_model_is_a_valid_training_block(scale):
 
 
 def test_paper_settings_follow_gan_cifar_resnet_py():
-    """s6.2: Adam 2e-4 (0, 0.9) decayed linearly to 0 over 100k, n_critic 5, lambda 10, batch
-    64 / 128, ACGAN scales 1.0 / 0.1, and the registry pair's parameter counts (s10)."""
+    """gan_cifar_resnet.py [C]: Adam 2e-4 (0, 0.9) decayed linearly to 0 over 100k, n_critic 5,
+    lambda 10, batch 64 / 128, ACGAN scales 1.0 / 0.1, and the registry pair's parameter counts."""
     settings = cfg.resolve(EXP, "paper")
     setup = {m: (settings.models[m].training, settings.models[m].networks) for m in exp.MODELS}
     for model, (spec, networks) in setup.items():

@@ -31,7 +31,7 @@ def test_paper_pairs_match_the_published_counts_and_normalizations():
     assert list(s.grid.architectures) == list(s.architectures) and len(s.architectures) == 7
     assert sorted(s.grid.methods) == sorted(s.methods)
     gp = {a: run_setup(s, "wgangp", a, 3)[1] for a in s.architectures}
-    assert count_parameters(gp["dcgan"]["generator"]) == 5_364_739      # WGAN_WGANGP.md s10
+    assert count_parameters(gp["dcgan"]["generator"]) == 5_364_739      # gan_64x64.py [C]
     assert count_parameters(gp["dcgan"]["critic"]) == 4_316_545         # with layer norm
     assert count_parameters(gp["nobn"]["generator"]) == 444_291
     assert count_parameters(gp["mlp"]["generator"]) == 7_157_760

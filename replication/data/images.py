@@ -44,7 +44,7 @@ def read_pickle_batches(paths: Iterable[Path], side: int) -> Iterator[Chunk]:
         yield data, np.asarray(entry["labels"], dtype=np.int64)
 
 
-# CelebA, WAE datahandler.Data._read_celeba_image 'closecrop' [CODE]: centre 140×140 box of
+# CelebA, tolstikhin/wae datahandler.py Data._read_celeba_image 'closecrop' [C]: centre 140×140 box of
 # the 178×218 aligned image, (left, top, right, bottom) = ((178-140)/2, (218-140)/2, ...),
 # then PIL ANTIALIAS (= LANCZOS) to 64×64.
 CELEBA_SIZE = (178, 218)

@@ -27,7 +27,7 @@ class ImageSet:
 
     def random_subset(self, n: int, seed: int) -> "ImageSet":
         """Shuffle and keep the first ``n``: tflib/mnist.py mnist_generator(limit=1000) [C]
-        (WGAN-GP §8, the 1000-image subset); its unseeded numpy shuffle gets a seed here."""
+        (WGAN-GP Figure 5b, the 1000-image subset); its unseeded numpy shuffle gets a seed here."""
         if n > len(self):
             raise ReplicationError(f"{self.name}/{self.split} has {len(self)} images, fewer than {n}")
         keep = torch.from_numpy(numpy_legacy_order(len(self), seed)[:n])
@@ -51,7 +51,7 @@ def load_text(name: str, split: str, root: str | os.PathLike | None = None) -> l
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
-    """uint8 → float32 in [0, 1] (x/255). Used by WGAN-GP gan_mnist.py (MNIST, §8) and WAE
+    """uint8 → float32 in [0, 1] (x/255). Used by WGAN-GP gan_mnist.py (MNIST, Figure 5b) and WAE
     MNIST (input_normalize_sym=False, sigmoid decoder)."""
     return images.float().div_(255.0)
 

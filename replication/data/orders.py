@@ -12,7 +12,7 @@ def numpy_legacy_order(n: int, seed: int) -> np.ndarray:
     """``np.random.seed(seed); np.random.shuffle(X)`` on an ``n``-row array X.
 
     The legacy shuffle draws the same swap indices for a 1-D and an N-D array, so shuffling
-    indices reproduces shuffling the images (WAE datahandler._load_mnist [CODE];
+    indices reproduces shuffling the images (tolstikhin/wae datahandler.py _load_mnist [C];
     tflib/mnist.py mnist_generator [C])."""
     order = np.arange(n)
     np.random.RandomState(seed).shuffle(order)
@@ -24,8 +24,8 @@ def python2_order(n: int, seed: int) -> np.ndarray:
 
     Python 3's ``random.shuffle`` draws indices with ``_randbelow``; Python 2 used
     ``int(random() * (i + 1))``. Integer seeding and ``random()`` are the same in both, so
-    Fisher-Yates with the Python 2 index rule reproduces the old order (WAE
-    datahandler._load_celebA [CODE], split note in WAE_AND_METRICS §2.2 [INF])."""
+    Fisher-Yates with the Python 2 index rule reproduces the old order (tolstikhin/wae
+    datahandler.py _load_celebA [C]; that both Pythons seed alike is our reading of CPython [I])."""
     rng = random.Random(seed)
     order = list(range(n))
     for i in reversed(range(1, n)):

@@ -108,7 +108,7 @@ def mnist_splits(source: str) -> dict[str, Split]:
         # valid = its last 10k [I: the deeplearning.net split]
         "wgangp-train": Split(("train",), keep=slice(0, 50_000), note="mnist.pkl.gz train"),
         "wgangp-valid": Split(("train",), keep=slice(50_000, None), note="mnist.pkl.gz valid"),
-        # WAE datahandler._load_mnist [CODE]: 60k train + 10k test, np.random.seed(123)
+        # tolstikhin/wae datahandler.py _load_mnist [C]: 60k train + 10k test, np.random.seed(123)
         # shuffle, last 10k = test
         "wae-train": Split(("train", "test"), partial(numpy_legacy_order, seed=123), slice(None, -10_000),
                            note=f"WAE re-split of all 70k {source}"),
@@ -165,7 +165,7 @@ register(DatasetSpec(
 CELEBA_MD5 = {filename: (file_id, md5) for file_id, md5, filename in CelebA.file_list}
 GDRIVE = "https://drive.google.com/file/d/{}/view"
 CELEBA_PARTS = {"train": "0", "valid": "1", "test": "2"}
-CELEBA_WAE_TEST = 20_000  # WAE datahandler._load_celebA test_size [CODE]
+CELEBA_WAE_TEST = 20_000  # tolstikhin/wae datahandler.py _load_celebA test_size [C]
 
 
 def pack_celeba(raw: Path, workers: int) -> dict[str, Iterable]:
@@ -182,7 +182,7 @@ def pack_celeba(raw: Path, workers: int) -> dict[str, Iterable]:
 
 def celeba_splits(test_size: int = CELEBA_WAE_TEST) -> dict[str, Split]:
     every = ("train", "valid", "test")
-    wae = partial(python2_order, seed=123)  # random.seed(123); random.shuffle(paths) under Python 2 [CODE]
+    wae = partial(python2_order, seed=123)  # random.seed(123); random.shuffle(paths) under Python 2 [C]
     return {
         **{part: Split((part,), note="official list_eval_partition.txt") for part in every},
         "wae-train": Split(every, wae, slice(None, -test_size), note="WAE: Py2 shuffle, all but the last 20k"),
@@ -240,7 +240,8 @@ register(DatasetSpec(
     raw=tuple(RawItem(f) for f in IMAGENET32_TRAIN + (IMAGENET32_VALID,)),
     manual="log in at image-net.org (Download > 'Downsampled ImageNet' 32x32), download Imagenet32_train.zip and "
            "Imagenet32_val.zip, and unzip both in the raw folder (giving Imagenet32_train/train_data_batch_1..10 "
-           "and Imagenet32_val/val_data); note the WGAN-GP authors used the older PixelRNN 32x32 release [R]",
+           "and Imagenet32_val/val_data); note the WGAN-GP authors used the older PixelRNN 32x32 release "
+           "(igul222/nn tflib/small_imagenet_32.py)",
     pack=pack_imagenet32, splits={"train": Split(("train",)), "valid": Split(("valid",))},
 ))
 

@@ -1,4 +1,4 @@
-"""Text corpora for the WGAN-GP character-level language model (WGAN_WGANGP §7), and the
+"""Text corpora for WGAN-GP's character-level language model (Section 5.5, Table 4), and the
 line shaping and vocabulary of its ``language_helpers.load_dataset`` [C]."""
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def read_billion_word(folder: Path) -> Iterator[str]:
                 yield line[:-1].decode("latin-1")
 
 
-# Fortunes: EXPERIMENTS.md "The offline text corpus".
+# Fortunes (Debian package `fortunes`), the offline stand-in for Billion Word [I]: every file but
+# the ASCII-art ones, entries between '%' lines, attributions dropped, a hashed 10% held out.
 FORTUNES_EXCLUDED = {"art", "ascii-art"}
 ATTRIBUTION = re.compile(r"^\s+--")
 

@@ -39,7 +39,7 @@ def gaussian_1d(mean: float, std: float = 1.0):
     return sample
 
 
-# -- WGAN-GP gan_toy.py data (WGAN_WGANGP.md section 4), already normalised -------------
+# -- WGAN-GP gan_toy.py data [C] (Figure 1), already normalised ---------------------------
 
 EIGHT_GAUSSIANS_CENTRES = 2.0 * torch.tensor(
     [(1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0),

@@ -10,8 +10,8 @@ this exact recipe (third-party versions differ in grey conversion, padding or va
 Pixel scale: the statistic scales with the square of the pixel range (the [-1, 1] value is
 exactly 4× the [0, 1] value). The script behind Table 1 is unpublished, so the scale is a
 parameter: images arrive in ``value_range`` and are mapped linearly to ``pixel_range``
-before filtering. The default [0, 1] is the spec's best guess for the published "true data
-2×10⁻²" (WAE_AND_METRICS.md §3.2) until calibrated on real CelebA; reports must state it.
+before filtering. The default [0, 1] is our guess [I] for the scale of the published "true
+data 2×10⁻²" (WAE Table 1) until calibrated on real CelebA; reports must state it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 (``gan_cifar.py``, ``gan_64x64.py``, ``gan_mnist.py``, Table 1's random architectures).
 
 Geometry: WGAN uses k4 s2 p1 everywhere; tflib's 5x5 stride-2 'SAME' convs / deconvs are
-``Conv2d(k5, s2, p2)`` / ``ConvTranspose2d(k5, s2, p2, output_padding=1)`` (WGAN_WGANGP.md
-s1.6). Batch norm always uses batch statistics (s1.4); layer norm is GroupNorm(1, C)."""
+``Conv2d(k5, s2, p2)`` / ``ConvTranspose2d(k5, s2, p2, output_padding=1)`` (same shapes, a
+one-pixel shift from TF's asymmetric pad [I]). Batch norm always uses batch statistics (tflib
+``Batchnorm``, WGAN ``main.py`` [C]); layer norm is tflib's ``Layernorm`` = GroupNorm(1, C)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def _check_wgan_resolution(resolution: int) -> None:
 @register("wgan_dcgan_g", "dcgan")
 def wgan_dcgan_g(nz: int = 100, width: int = 64, resolution: int = 64, channels: int = 3, n_extra_layers: int = 0,
                  bn: bool = True, init: str = "dcgan_normal") -> nn.Module:
-    """WGAN DCGAN_G: ConvT k4 (no bias) doubling to the resolution, BN, ReLU, tanh (WGAN s2.1)."""
+    """WGAN DCGAN_G: ConvT k4 (no bias) doubling to the resolution, BN, ReLU, tanh (WGAN models/dcgan.py [C])."""
     _check_wgan_resolution(resolution)
     c, size = width // 2, 4
     while size != resolution:
@@ -73,7 +74,8 @@ def wgan_dcgan_g(nz: int = 100, width: int = 64, resolution: int = 64, channels:
 @register("wgan_dcgan_d", "dcgan")
 def wgan_dcgan_d(width: int = 64, resolution: int = 64, channels: int = 3, n_extra_layers: int = 0, bn: bool = True,
                  init: str = "dcgan_normal") -> nn.Module:
-    """WGAN DCGAN_D: Conv k4 s2 (no bias), BN from layer 2, LReLU 0.2, k4 conv to 1, no sigmoid (s2.1)."""
+    """WGAN DCGAN_D (models/dcgan.py [C]): Conv k4 s2 (no bias), BN from layer 2, LReLU 0.2, k4 conv
+    to 1, no sigmoid."""
     _check_wgan_resolution(resolution)
     layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2)]
     c, size = width, resolution // 2
@@ -89,7 +91,8 @@ def wgan_dcgan_d(width: int = 64, resolution: int = 64, channels: int = 3, n_ext
 @register("wgan_dcgan_g_constant", "dcgan")
 def wgan_dcgan_g_constant(nz: int = 100, width: int = 64, resolution: int = 64, channels: int = 3,
                           init: str = "dcgan_normal") -> nn.Module:
-    """WGAN Fig 6 generator: no BN, constant `width` filters, k4 ConvT, tanh (WGAN s2.1, gap 3)."""
+    """WGAN Fig 6 generator: no BN, constant `width` filters, k4 ConvT, tanh (WGAN Figure 6 [P]; main.py's
+    --noBN generator halves its filters, so 64 constant ones are our reading [I])."""
     _check_wgan_resolution(resolution)
     layers: list[nn.Module] = [Reshape(nz, 1, 1), nn.ConvTranspose2d(nz, width, 4, 1, 0, bias=False), nn.ReLU()]
     for _ in range(int(math.log2(resolution // 4)) - 1):
@@ -102,7 +105,7 @@ def wgan_dcgan_g_constant(nz: int = 100, width: int = 64, resolution: int = 64, 
 
 @register("wgangp_cifar_g", "dcgan")
 def wgangp_cifar_g(nz: int = 128, width: int = 128, bn: bool = True, init: str = "tflib") -> nn.Module:
-    """gan_cifar.py Generator: Linear -> BN1d(8192) -> 3 x 5x5 deconv (BN, ReLU) -> tanh, 32x32 (s6.1)."""
+    """gan_cifar.py Generator: Linear -> BN1d(8192) -> 3 x 5x5 deconv (BN, ReLU) -> tanh, 32x32 [C]."""
     w = width
     layers = [nn.Linear(nz, 4 * 4 * 4 * w), batchnorm1d(4 * 4 * 4 * w) if bn else nn.Identity(), nn.ReLU(),
               Reshape(4 * w, 4, 4),
@@ -114,7 +117,7 @@ def wgangp_cifar_g(nz: int = 128, width: int = 128, bn: bool = True, init: str =
 
 @register("wgangp_cifar_d", "dcgan")
 def wgangp_cifar_d(width: int = 128, norm: str = "none", init: str = "tflib") -> nn.Module:
-    """gan_cifar.py Discriminator: 3 x 5x5 s2 conv, LReLU, norm (none for GP, batch otherwise) -> Linear (s6.1)."""
+    """gan_cifar.py Discriminator: 3 x 5x5 s2 conv, LReLU, norm (none for GP, batch otherwise) -> Linear [C]."""
     return _three_conv_critic(3, width, norm, init)
 
 
@@ -132,7 +135,7 @@ def _start_size(resolution: int) -> int:
 @register("dcgan64_g", "dcgan")
 def dcgan64_g(nz: int = 128, width: int = 64, bn: bool = True, activation: str = "relu",
               init: str = "tflib_std002", resolution: int = 64, channels: int = 3) -> nn.Module:
-    """gan_64x64.py DCGANGenerator: Linear -> 512x4x4, BN, 4 x 5x5 deconv, tanh; std-0.02 uniform (s9 item 1)."""
+    """gan_64x64.py DCGANGenerator: Linear -> 512x4x4, BN, 4 x 5x5 deconv, tanh; std-0.02 uniform (Figure 2 row 1)."""
     w, act, r = width, (lambda: _activation(activation)), _start_size(resolution)
     layers = [nn.Linear(nz, r * r * 8 * w), Reshape(8 * w, r, r), _bn(bn, 8 * w), act(),
               deconv5(8 * w, 4 * w), _bn(bn, 4 * w), act(),
@@ -145,7 +148,7 @@ def dcgan64_g(nz: int = 128, width: int = 64, bn: bool = True, activation: str =
 @register("dcgan64_d", "dcgan")
 def dcgan64_d(width: int = 64, norm: str = "layer", activation: str = "lrelu", init: str = "tflib_std002",
               resolution: int = 64, channels: int = 3) -> nn.Module:
-    """gan_64x64.py DCGANDiscriminator: 4 x 5x5 s2 conv, norm (layer for GP) from layer 2, LReLU -> Linear (s9)."""
+    """gan_64x64.py DCGANDiscriminator: 4 x 5x5 s2 conv, norm (layer for GP) from layer 2, LReLU -> Linear [C]."""
     w, act, r = width, (lambda: _activation(activation)), _start_size(resolution)
     layers = [conv5s2(channels, w), act(),
               conv5s2(w, 2 * w), norm2d(norm, 2 * w), act(),
@@ -158,7 +161,7 @@ def dcgan64_d(width: int = 64, norm: str = "layer", activation: str = "lrelu", i
 @register("crippled_g", "dcgan")
 def crippled_g(nz: int = 128, width: int = 64, init: str = "tflib", resolution: int = 64,
                channels: int = 3) -> nn.Module:
-    """gan_64x64.py WGANPaper_CrippledDCGANGenerator: no BN, constant 64 filters, tanh (s9 item 2)."""
+    """gan_64x64.py WGANPaper_CrippledDCGANGenerator: no BN, constant 64 filters, tanh (Figure 2 row 2)."""
     w, r = width, _start_size(resolution)
     layers: list[nn.Module] = [nn.Linear(nz, r * r * w), nn.ReLU(), Reshape(w, r, r)]
     for _ in range(3):
@@ -170,7 +173,8 @@ def crippled_g(nz: int = 128, width: int = 64, init: str = "tflib", resolution: 
 @register("multiplicative_g", "dcgan")
 def multiplicative_g(nz: int = 128, width: int = 64, bn: bool = True, init: str = "tflib", resolution: int = 64,
                      channels: int = 3) -> nn.Module:
-    """gan_64x64.py MultiplicativeDCGANGenerator: DCGAN G with 2x channels + sigmoid*tanh gates (s9 item 5)."""
+    """gan_64x64.py MultiplicativeDCGANGenerator: DCGAN G with 2x channels + sigmoid*tanh gates
+    (WGAN-GP Figure 2 row 5)."""
     w, r = width, _start_size(resolution)
     layers = [nn.Linear(nz, r * r * 16 * w), Reshape(16 * w, r, r), _bn(bn, 16 * w), Gate(),
               deconv5(8 * w, 8 * w), _bn(bn, 8 * w), Gate(),
@@ -183,7 +187,7 @@ def multiplicative_g(nz: int = 128, width: int = 64, bn: bool = True, init: str 
 @register("multiplicative_d", "dcgan")
 def multiplicative_d(width: int = 64, norm: str = "layer", init: str = "tflib", resolution: int = 64,
                      channels: int = 3) -> nn.Module:
-    """gan_64x64.py MultiplicativeDCGANDiscriminator: DCGAN D with gated nonlinearities (s9 item 5)."""
+    """gan_64x64.py MultiplicativeDCGANDiscriminator: DCGAN D with gated nonlinearities (Figure 2 row 5)."""
     w, r = width, _start_size(resolution)
     layers = [conv5s2(channels, 2 * w), Gate(),
               conv5s2(w, 4 * w), norm2d(norm, 4 * w), Gate(),
@@ -205,7 +209,7 @@ class SubpixelConv(nn.Module):
 
 
 class BottleneckBlock(nn.Module):
-    """gan_64x64.py (first commit) bottleneck residual block (WGAN_WGANGP.md s9 item 7):
+    """gan_64x64.py (first commit) bottleneck residual block (4fde7f3 [C]; Figure 2 row 7):
     shortcut + 0.3 * Norm(Conv1x1_nobias(ReLU(Conv3x3(ReLU(Conv1x1(ReLU(x))))))).
     'down': 3x3 stride 2, shortcut 1x1 stride 2; 'up': 3x3 stride-2 transposed conv, subpixel
     shortcut; shortcuts are he_init=False 1x1 convs with bias unless identity."""
@@ -253,7 +257,7 @@ def _stage(c: int, n: int, norm: str) -> list[nn.Module]:
 @register("resnet101_g", "dcgan")
 def resnet101_g(nz: int = 128, width: int = 64, bn: bool = True, init: str = "tflib", resolution: int = 64,
                 channels: int = 3) -> nn.Module:
-    """gan_64x64.py ResnetGenerator: 33 bottleneck blocks (BN) 4->64 px, 1x1 conv, tanh(x/5) (s9 item 7)."""
+    """gan_64x64.py ResnetGenerator: 33 bottleneck blocks (BN) 4->64 px, 1x1 conv, tanh(x/5) (Figure 2 row 7)."""
     w, norm, r = width, ("batch" if bn else "none"), _start_size(resolution)
     layers: list[nn.Module] = [nn.Linear(nz, r * r * 8 * w), Reshape(8 * w, r, r)]
     for cin, cout in ((8 * w, 4 * w), (4 * w, 2 * w), (2 * w, w), (w, w // 2)):
@@ -266,7 +270,8 @@ def resnet101_g(nz: int = 128, width: int = 64, bn: bool = True, init: str = "tf
 @register("resnet101_d", "dcgan")
 def resnet101_d(width: int = 64, norm: str = "layer", init: str = "tflib", resolution: int = 64,
                 channels: int = 3) -> nn.Module:
-    """gan_64x64.py ResnetDiscriminator: 1x1 conv, 33 bottleneck blocks 64->4 px, Linear, output/5 (s9 item 7)."""
+    """gan_64x64.py ResnetDiscriminator: 1x1 conv, 33 bottleneck blocks 64->4 px, Linear, output/5
+    (WGAN-GP Figure 2 row 7)."""
     w, r = width, _start_size(resolution)
     layers: list[nn.Module] = [mark(nn.Conv2d(channels, w // 2, 1), he=False)]
     layers += _stage(w // 2, 5, norm)
@@ -276,7 +281,8 @@ def resnet101_d(width: int = 64, norm: str = "layer", init: str = "tflib", resol
     return _critic(layers, init)
 
 
-# --- WGAN-GP Table 1 random architectures (32x32; reconstruction, WGAN_WGANGP.md s5) ----------
+# --- WGAN-GP Table 1 random architectures (32x32) ---------------------------------------------
+# The study's code is unreleased: reconstructed [I] from igul222/nn experiments/wgan/wgan_imagenet32_stab.py [C].
 
 def _extra_layers(depth: int) -> int:
     if int(depth) != depth or depth < 4:
@@ -287,7 +293,7 @@ def _extra_layers(depth: int) -> int:
 @register("table1_g", "dcgan")
 def table1_g(nz: int = 128, width: int = 64, depth: int = 4, nonlinearity: str = "relu", norm: str = "batch",
              init: str = "tflib", channels: int = 3) -> nn.Module:
-    """Table 1 G (32x32): DCGAN G + (depth-4) 3x3 conv layers at 8x8; nonlinearity/norm/width sampled (s5)."""
+    """Table 1 G (32x32): DCGAN G + (depth-4) 3x3 conv layers at 8x8; nonlinearity/norm/width sampled [P]."""
     w, act = width, (lambda: _activation(nonlinearity))
     layers: list[nn.Module] = [nn.Linear(nz, 4 * 4 * 4 * w), Reshape(4 * w, 4, 4), norm2d(norm, 4 * w), act(),
                                deconv5(4 * w, 2 * w), norm2d(norm, 2 * w), act()]
@@ -300,7 +306,7 @@ def table1_g(nz: int = 128, width: int = 64, depth: int = 4, nonlinearity: str =
 @register("table1_d", "dcgan")
 def table1_d(width: int = 64, depth: int = 4, nonlinearity: str = "lrelu", norm: str = "layer",
              init: str = "tflib", channels: int = 3) -> nn.Module:
-    """Table 1 D (32x32): DCGAN D + (depth-4) 3x3 conv layers at 8x8; layer norm for WGAN-GP (s5)."""
+    """Table 1 D (32x32): DCGAN D + (depth-4) 3x3 conv layers at 8x8; layer norm for WGAN-GP (Table 1 [P])."""
     w, act = width, (lambda: _activation(nonlinearity))
     layers: list[nn.Module] = [conv5s2(channels, w), act(), conv5s2(w, 2 * w), norm2d(norm, 2 * w), act()]
     for _ in range(_extra_layers(depth)):
@@ -322,7 +328,7 @@ class _Crop(nn.Module):
 
 @register("wgangp_mnist_g", "dcgan")
 def wgangp_mnist_g(nz: int = 128, width: int = 64, batch_norm: bool = False, init: str = "tflib") -> nn.Module:
-    """gan_mnist.py Generator: Linear -> 4x4, deconv 8 (crop 7), 14, 28, sigmoid; BN only for clipping (s8)."""
+    """gan_mnist.py Generator: Linear -> 4x4, deconv 8 (crop 7), 14, 28, sigmoid; BN only for clipping [C]."""
     w = width
     layers = [nn.Linear(nz, 4 * 4 * 4 * w), batchnorm1d(4 * 4 * 4 * w) if batch_norm else nn.Identity(), nn.ReLU(),
               Reshape(4 * w, 4, 4),
@@ -334,5 +340,5 @@ def wgangp_mnist_g(nz: int = 128, width: int = 64, batch_norm: bool = False, ini
 
 @register("wgangp_mnist_d", "dcgan")
 def wgangp_mnist_d(width: int = 64, batch_norm: bool = False, init: str = "tflib") -> nn.Module:
-    """gan_mnist.py Discriminator: 5x5 s2 convs 28->14->7->4, LReLU (BN only for clipping) -> Linear (s8)."""
+    """gan_mnist.py Discriminator: 5x5 s2 convs 28->14->7->4, LReLU (BN only for clipping) -> Linear [C]."""
     return _three_conv_critic(1, width, "batch" if batch_norm else "none", init)

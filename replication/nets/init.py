@@ -1,4 +1,5 @@
-"""Weight initialisations of the official code bases (WGAN_WGANGP.md section 1.5)."""
+"""Weight initialisations of the official code bases (tflib's layer initialisers and WGAN's
+``weights_init`` in main.py [C])."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def uniform_std_(tensor: torch.Tensor, std: float) -> None:
 
 
 def tflib_conv_(conv: nn.Module, he_init: bool = True) -> None:
-    """tflib ``Conv1D`` / ``Conv2D`` / ``Deconv2D`` (section 1.5): std sqrt(4/(fan_in+fan_out))
+    """tflib ``Conv1D`` / ``Conv2D`` / ``Deconv2D`` [C]: std sqrt(4/(fan_in+fan_out))
     with he_init, else sqrt(2/(fan_in+fan_out)); conv fan_out divides by stride^d, deconv
     fan_in divides by stride^2 (tflib's Deconv2D is always stride 2). Bias 0."""
     k = math.prod(conv.kernel_size)
@@ -81,7 +82,7 @@ def init_network_(model: nn.Module, scheme: str) -> nn.Module:
     """Apply a named initialisation to every layer of ``model`` (in module order):
 
     - ``torch``: PyTorch defaults (WGAN MLPs);
-    - ``tflib``: He/Glorot uniform per layer (section 1.5), honouring ``tflib_he`` /
+    - ``tflib``: He/Glorot uniform per layer [C], honouring ``tflib_he`` /
       ``tflib_mode`` marks; norm scale 1, offset 0;
     - ``tflib_std002``: every Linear/conv weight uniform with std 0.02, biases 0
       (``set_weights_stdev(0.02)`` of gan_64x64.py's DCGAN pair);

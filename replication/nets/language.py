@@ -1,5 +1,5 @@
-"""1-D ResNets of WGAN-GP's character-level language model (``gan_language.py``;
-WGAN_WGANGP.md s7). No normalisation anywhere; Conv1D k5 'SAME' = padding 2."""
+"""1-D ResNets of WGAN-GP's character-level language model (``gan_language.py``
+[C]; WGAN-GP Table 4). No normalisation anywhere; Conv1D k5 'SAME' = padding 2."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 
 class SoftplusELU(nn.Module):
-    """softplus(2x+2)/2 - 1: WGAN-GP Table 1's smooth ELU substitute (WGAN_WGANGP.md s5)."""
+    """softplus(2x+2)/2 - 1: WGAN-GP Table 1's smooth ELU substitute (Appendix D [P])."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softplus(2.0 * x + 2.0) / 2.0 - 1.0
@@ -36,7 +36,7 @@ NORM_NAMES = ("batch", "layer", "none")
 
 
 def norm2d(name: str, channels: int) -> nn.Module:
-    """Per-channel normalisation of a GAN network (WGAN_WGANGP.md s1.4):
+    """Per-channel normalisation of a GAN network (tflib, WGAN main.py [C]):
 
     - batch: ``BatchNorm2d`` that always uses batch statistics (tflib calls fused batch norm
       in training mode; WGAN never calls ``.eval()``), hence ``track_running_stats=False``;
@@ -82,7 +82,7 @@ class Reshape(nn.Module):
 
 class Gate(nn.Module):
     """sigmoid(x[:, ::2]) * tanh(x[:, 1::2]): gan_64x64.py's gated multiplicative
-    nonlinearity (WGAN_WGANGP.md s9 item 5); halves the channels."""
+    nonlinearity [C] (WGAN-GP Figure 2 row 5); halves the channels."""
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.sigmoid(x[:, ::2]) * torch.tanh(x[:, 1::2])
@@ -105,7 +105,7 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
 
 class Conv2dSame(nn.Conv2d):
     """``nn.Conv2d`` with TF 'SAME' padding (output ceil(in/stride); the extra pixel of an odd
-    total pad goes after): e.g. k4 s2 on 7x7 pads (1, 2) -> 4x4 (WAE_AND_METRICS.md s2.3)."""
+    total pad goes after): e.g. k4 s2 on 7x7 pads (1, 2) -> 4x4 (tolstikhin/wae MNIST encoder [C])."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, bias: bool = True):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding=0, bias=bias)
@@ -123,7 +123,7 @@ class ConvTranspose2dSame(nn.ConvTranspose2d):
     """TF ``conv2d_transpose(padding='SAME')`` with output exactly ``stride`` x input: the
     transpose of a SAME conv whose pad is (k-s)//2 before and the rest after. Implemented as
     ``ConvTranspose2d(padding=before)`` cropped to stride*in (e.g. WAE MNIST's last k4 s1
-    deconv: padding 1, crop one row/column; WAE_AND_METRICS.md s2.3)."""
+    deconv: padding 1, crop one row/column; tolstikhin/wae models.py [C])."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 2, bias: bool = True):
         before = max(kernel_size - stride, 0) // 2
@@ -135,19 +135,19 @@ class ConvTranspose2dSame(nn.ConvTranspose2d):
 
 
 def deconv5(in_channels: int, out_channels: int, bias: bool = True) -> nn.ConvTranspose2d:
-    """tflib ``Deconv2D`` 5x5 stride 2 (output exactly 2x) as WGAN_WGANGP.md s1.6 recommends:
-    ``ConvTranspose2d(k5, s2, p2, output_padding=1)`` (one-pixel alignment shift vs TF)."""
+    """tflib ``Deconv2D`` 5x5 stride 2 (output exactly 2x) [C], ported as
+    ``ConvTranspose2d(k5, s2, p2, output_padding=1)`` (one-pixel alignment shift vs TF [I])."""
     return nn.ConvTranspose2d(in_channels, out_channels, 5, 2, padding=2, output_padding=1, bias=bias)
 
 
 def conv5s2(in_channels: int, out_channels: int, bias: bool = True) -> nn.Conv2d:
-    """tflib ``Conv2D`` 5x5 stride 2 'SAME' as ``Conv2d(k5, s2, p2)`` (WGAN_WGANGP.md s1.6)."""
+    """tflib ``Conv2D`` 5x5 stride 2 'SAME' as ``Conv2d(k5, s2, p2)`` (a one-pixel shift vs TF [I])."""
     return nn.Conv2d(in_channels, out_channels, 5, 2, padding=2, bias=bias)
 
 
 class ConditionalBatchNorm2d(nn.Module):
     """tflib ``cond_batchnorm``: batch statistics shared by all classes, per-class scale and
-    offset tables (``classes`` x C, ones / zeros) gathered by label (WGAN_WGANGP.md s6.2)."""
+    offset tables (``classes`` x C, ones / zeros) gathered by label (gan_cifar_resnet.py [C])."""
 
     def __init__(self, channels: int, classes: int):
         super().__init__()

@@ -92,7 +92,7 @@ def mlp(in_features: int, out_features: int, width: int = 512, depth: int = 3, a
 @register("wgan_mlp_g", "mlp")
 def wgan_mlp_g(nz: int = 100, width: int = 512, depth: int = 3, resolution: int = 64, channels: int = 3,
                init: str = "torch") -> MLP:
-    """WGAN MLP_G: nz -> 3 x (512, ReLU) -> C*R*R, no output tanh, PyTorch init (WGAN s2.1)."""
+    """WGAN MLP_G: nz -> 3 x (512, ReLU) -> C*R*R, no output tanh, PyTorch init (WGAN models/mlp.py [C])."""
     net = MLP(nz, channels * resolution * resolution, width, depth, "relu", init,
               output_shape=(channels, resolution, resolution))
     net.nz = nz
@@ -102,7 +102,7 @@ def wgan_mlp_g(nz: int = 100, width: int = 512, depth: int = 3, resolution: int 
 @register("wgan_mlp_d", "mlp")
 def wgan_mlp_d(width: int = 512, depth: int = 3, resolution: int = 64, channels: int = 3,
                init: str = "torch") -> MLP:
-    """WGAN MLP_D: C*R*R -> 3 x (512, ReLU) -> 1, no batch mean here, PyTorch init (WGAN s2.1)."""
+    """WGAN MLP_D: C*R*R -> 3 x (512, ReLU) -> 1, no batch mean here, PyTorch init (models/mlp.py [C])."""
     return MLP(channels * resolution * resolution, 1, width, depth, "relu", init)
 
 
@@ -110,7 +110,7 @@ def wgan_mlp_d(width: int = 512, depth: int = 3, resolution: int = 64, channels:
 @register("wgangp_fc_g", "mlp")
 def wgangp_fc_g(nz: int = 128, width: int = 512, depth: int = 4, resolution: int = 64, channels: int = 3,
                 init: str = "tflib") -> MLP:
-    """gan_64x64.py FCGenerator: 128 -> 4 x (512, ReLU, he) -> 12288 (glorot), tanh (s9 item 3)."""
+    """gan_64x64.py FCGenerator: 128 -> 4 x (512, ReLU, he) -> 12288 (glorot), tanh (Figure 2 row 3)."""
     net = MLP(nz, channels * resolution * resolution, width, depth, "relu", init, output_activation="tanh",
               output_shape=(channels, resolution, resolution))
     net.nz = nz
@@ -120,7 +120,7 @@ def wgangp_fc_g(nz: int = 128, width: int = 512, depth: int = 4, resolution: int
 @register("toy_g", "mlp")
 def toy_g(width: int = 512, depth: int = 3, nz: int = 2, dim: int = 2, activation: str = "relu",
           init: str = "tflib", init_bound: float | None = None) -> MLP:
-    """gan_toy.py Generator: 2 -> depth x (512, ReLU, he) -> 2 (glorot); depth 12 for Fig 1b (s4)."""
+    """gan_toy.py Generator: 2 -> depth x (512, ReLU, he) -> 2 (glorot); depth 12 for Fig 1b [P]."""
     _check_activations(activation)
     net = MLP(nz, dim, width, depth, activation, init, init_bound=init_bound)
     net.nz = nz
@@ -130,7 +130,7 @@ def toy_g(width: int = 512, depth: int = 3, nz: int = 2, dim: int = 2, activatio
 @register("toy_d", "mlp")
 def toy_d(width: int = 512, depth: int = 3, dim: int = 2, activation: str = "relu", init: str = "tflib",
           init_bound: float | None = None) -> MLP:
-    """gan_toy.py Discriminator: 2 -> depth x (512, ReLU, he) -> 1 (glorot), no BN (WGAN-GP s4)."""
+    """gan_toy.py Discriminator: 2 -> depth x (512, ReLU, he) -> 1 (glorot), no BN [C]."""
     _check_activations(activation)
     return MLP(dim, 1, width, depth, activation, init, init_bound=init_bound)
 

@@ -1,4 +1,4 @@
-"""CIFAR-10 ResNet pair of WGAN-GP Table 3 (``gan_cifar_resnet.py``; WGAN_WGANGP.md s6.2)."""
+"""CIFAR-10 ResNet pair of WGAN-GP Table 3 (``gan_cifar_resnet.py`` [C]; Appendix F)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WGAN-GP Table 1's random architectures (WGAN_WGANGP.md s5): a seeded sampler over the
+"""WGAN-GP Table 1's random architectures (Section 5.1): a seeded sampler over the
 paper's factors, each draw turned into registry specs of ``table1_g`` / ``table1_d``.
 
 The paper's sampling code is unreleased; our reconstruction [I]: every factor uniform and

@@ -9,7 +9,7 @@ from replication.nets.registry import register
 
 
 class ParallelLineGenerator(nn.Module):
-    """g_theta(z) = (theta, z): the generator of WGAN Example 1 (WGAN_WGANGP.md s2.2)."""
+    """g_theta(z) = (theta, z): the generator of WGAN Example 1 (Section 2) [P]."""
 
     def __init__(self, theta0: float):
         super().__init__()

@@ -1,4 +1,5 @@
-"""WAE networks (``tolstikhin/wae`` ``models.py``/``ops.py``; WAE_AND_METRICS.md s2.3, s2.6).
+"""WAE networks (``tolstikhin/wae`` ``models.py``/``ops.py`` [C]; the VAE
+baseline of WAE Section 4 [P]).
 
 Exact TF 'SAME' geometry: ``Conv2dSame`` pads asymmetrically (MNIST k4 s2 7 -> 4) and
 ``ConvTranspose2dSame`` crops (MNIST's last k4 s1 deconv). Batch norm keeps moving averages
@@ -58,7 +59,7 @@ class WAEEncoder(nn.Module):
 @register("wae_encoder", "wae", dataset="celeba")
 def wae_encoder(dataset: str, latent: int | None = None, width: int = 1024, gaussian: bool = False,
                 init: str = "wae_normal") -> nn.Module:
-    """WAE dcgan_encoder: 4 strided SAME convs (k4 MNIST / k5 CelebA), BN, ReLU -> FC latent (WAE s2.3)."""
+    """WAE dcgan_encoder: 4 strided SAME convs (k4 MNIST / k5 CelebA), BN, ReLU -> FC latent [C]."""
     ds = _dataset(dataset)
     if width % 8:
         raise ValueError(f"width {width} must be a multiple of 8 (channels width/8 .. width)")
@@ -68,9 +69,9 @@ def wae_encoder(dataset: str, latent: int | None = None, width: int = 1024, gaus
 @register("wae_decoder", "wae", dataset="celeba")
 def wae_decoder(dataset: str, latent: int | None = None, width: int = 1024, logits: bool = False,
                 init: str = "wae_normal") -> nn.Module:
-    """WAE dcgan_mod decoder: FC -> ReLU, (L-1) x (deconv s2, BN, ReLU), deconv s1 -> sigmoid/tanh (WAE s2.3).
+    """WAE dcgan_mod decoder: FC -> ReLU, (L-1) x (deconv s2, BN, ReLU), deconv s1 -> sigmoid/tanh [C].
 
-    ``logits=True`` drops the output sigmoid/tanh (Bernoulli VAE decoder with BCE-with-logits, s2.6)."""
+    ``logits=True`` drops the output sigmoid/tanh (Bernoulli VAE decoder, BCE with logits; WAE Section 4)."""
     ds = _dataset(dataset)
     latent = latent or ds["latent"]
     n = ds["layers"]
@@ -93,7 +94,7 @@ def wae_decoder(dataset: str, latent: int | None = None, width: int = 1024, logi
 class LatentAdversary(nn.Module):
     """WAE z_adversary: depth x (Linear(width), ReLU) -> Linear(1) logit, shape (B, 1).
     ``p_trick`` adds the code's log N(z; 0, sigma2 I) = -|z|^2/(2 sigma2) - log(2 pi)/2
-    - d log(sigma2)/2 to the logit (CelebA; WAE_AND_METRICS.md s2.3)."""
+    - d log(sigma2)/2 to the logit (gan_p_trick, used for CelebA [C])."""
 
     def __init__(self, latent: int, width: int, depth: int, p_trick: bool, sigma2: float):
         super().__init__()
@@ -116,7 +117,7 @@ class LatentAdversary(nn.Module):
 @register("wae_adversary", "wae", latent=64, p_trick=True, sigma2=2.0)
 def wae_adversary(latent: int = 8, width: int = 512, depth: int = 4, p_trick: bool = False, sigma2: float = 1.0,
                   init: str = "wae_normal") -> nn.Module:
-    """WAE-GAN latent adversary: 4 x (FC 512, ReLU) -> FC 1 logit, optional p-trick (WAE s2.3; listed for CelebA)."""
+    """WAE-GAN latent adversary: 4 x (FC 512, ReLU) -> FC 1 logit, optional p-trick (z_adversary [C]; CelebA)."""
     if sigma2 <= 0:
         raise ValueError(f"sigma2 {sigma2} must be positive")
     return init_network_(LatentAdversary(latent, width, depth, p_trick, sigma2), init)

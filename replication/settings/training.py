@@ -20,7 +20,7 @@ are one-line errors), e.g. the WGAN-GP toy critic::
       convergence: {column: divergence, window: 1000, rel_tol: 0.01, min_iterations: 2000}
       evaluation: {every: 1000, probes: [w_estimate, sample_grid]}
 
-An auto-encoder run (WAE; replication.train.autoencoder) declares
+An auto-encoder run (WAE, tolstikhin/wae wae.py [C]; replication.train.autoencoder) declares
 ``objective: vae | wae_mmd | wae_gan``, an ``autoencoder:`` block (prior, penalty, kernel,
 reconstruction scaling, encoder pre-training, input noise) and optimizers ``autoencoder``
 (encoder + decoder) and, for ``wae_gan``, ``adversary``::
@@ -61,14 +61,14 @@ class LipschitzSpec:
     method: str = choice(LIPSCHITZ, "none")
     clip_value: float = 0.01
     # "before": WGAN main.py clamps before each critic step; "after": WGAN-GP TF code and both
-    # papers' Algorithm 1 clip after it (WGAN_WGANGP.md section 1.7).
+    # papers' Algorithm 1 clip after it [C, P].
     timing: str = choice(("before", "after"), "after")
     gp_lambda: float = 10.0
 
 
 @dataclass(frozen=True)
 class CriticScheduleSpec:
-    """``n_critic`` steps per generator iteration, plus WGAN's rule (main.py, section 2.0):
+    """``n_critic`` steps per generator iteration, plus WGAN's rule (main.py and README [C]):
     ``100 if it < 25 or it % 500 == 0 else n_critic`` when ``wgan_warmup``."""
 
     n_critic: int = 5
@@ -131,7 +131,7 @@ class EvaluationSpec:
     batch_size: int | None = None
     grid: int = 64                # images in a sample grid (fixed noise batch)
     # "batch_stats": generator batch norm uses the batch's statistics when sampling, as tflib and
-    # WGAN main.py do (section 1.4), with running statistics saved and restored; "eval": running stats.
+    # WGAN main.py do [C], with running statistics saved and restored; "eval": running stats.
     generator_mode: str = choice(("batch_stats", "eval"), "batch_stats")
     # the same for the critic: "eval" (running statistics; the default) or "batch_stats" (tflib's
     # Batchnorm has no inference mode, so gan_mnist.py's dev cost normalises each batch by itself)
@@ -144,7 +144,7 @@ class EvaluationSpec:
 
 @dataclass(frozen=True)
 class AcganSpec:
-    """AC-GAN terms of gan_cifar_resnet.py (WGAN_WGANGP.md section 6.2): the critic's classifier
+    """AC-GAN terms of gan_cifar_resnet.py [C] (WGAN-GP Table 3, supervised): the critic's classifier
     head is trained by cross-entropy on real images only (scaled by ``critic_scale``); the
     generator adds ``generator_scale`` x the head's cross-entropy on its own labelled samples."""
 
@@ -154,7 +154,7 @@ class AcganSpec:
 
 @dataclass(frozen=True)
 class AutoEncoderSpec:
-    """The WAE code's auto-encoder terms (``wae.py``; WAE_AND_METRICS.md s2.4-2.6).
+    """The WAE code's auto-encoder terms (tolstikhin/wae ``wae.py`` [C]).
 
     Prior P_Z = N(0, prior_var I). Reconstruction ``reconstruction_scale * sum_pixels (x - x~)^2``
     per image, batch mean (``l2sq`` x 0.05); the VAE's Bernoulli term is the summed BCE and is not

@@ -2,7 +2,7 @@
 non-saturating GAN or LSGAN, as declared by a ``TrainingSpec``.
 
 Order per generator iteration (WGAN main.py; equivalent to WGAN-GP's TF loop and to both
-papers' Algorithm 1): ``critic_schedule.steps(it)`` critic steps,
+papers' Algorithm 1 [C, P]): ``critic_schedule.steps(it)`` critic steps,
 each on a new real batch and new z, then one generator step on a new z.
 
 Data come from resumable batch sources (``replication.data.batches``): ``real`` yields real
@@ -149,7 +149,7 @@ class AdversarialStep(StepBase):
     def critic_outputs(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
         """Critic outputs (fp32) on the real and fake batches, in separate forward passes: batch
         norm in the critic sees real and fake batches on their own, as in every official script
-        (section 1.4). (One forward over cat(real, fake) for critics without batch norm was
+        [C]. (One forward over cat(real, fake) for critics without batch norm was
         measured by benchmarks/bench.py and dropped: no gain on CPU.)"""
         with self.autocast():
             return self.critic(real).float(), self.critic(fake).float()

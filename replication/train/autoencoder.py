@@ -1,5 +1,6 @@
 """The auto-encoder step: one iteration of a VAE, WAE-MMD or WAE-GAN, as declared by a
-``TrainingSpec`` with an ``autoencoder:`` block (WAE Algorithms 1 and 2; the official code's ``wae.py``).
+``TrainingSpec`` with an ``autoencoder:`` block (tolstikhin/wae wae.py [C]; the VAE
+baseline of WAE Section 4 [P]).
 
 Order per iteration (the WAE code's ``wae.py`` train loop): a real batch and an equal batch of
 prior draws; the auto-encoder step (encoder input noise, reconstruction + lambda x penalty); for

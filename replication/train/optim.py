@@ -3,7 +3,7 @@
 - ``rmsprop``: torch.optim.RMSprop with defaults; exactly WGAN's PyTorch code (lr 5e-5).
 - ``rmsprop_tf``: TF1 RMSPropOptimizer semantics (decay 0.9, eps 1e-10 inside the sqrt,
   mean-square accumulator initialised to 1) for the clipping baselines of the WGAN-GP TF
-  code (WGAN_WGANGP.md section 1.7; tensorflow#40670, pytorch#23796). Hand-written because
+  code (TF1 ``tf.train.RMSPropOptimizer`` docs; tensorflow#40670, pytorch#23796). Hand-written because
   torch has no such option; optax's ``rmsprop(initial_scale=1)`` is the JAX equivalent.
 - ``adam``: torch.optim.Adam (TF's Adam differs only in eps placement, negligible).
 - ``sgd``: plain gradient descent (used where the size of a gradient is the point).

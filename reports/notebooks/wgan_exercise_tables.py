@@ -1,7 +1,8 @@
 # %% [markdown]
 # # KL divergence vs Earth Mover distance on discrete distributions
 #
-# The WGAN reading guide, week 4, question 3: supports $0..n-1$ with unit spacing, KL in
+# An exercise on the distances that WGAN Section 2 compares (parts 3.1-3.3; the distributions are
+# listed in `replication/experiments/wgan_distances.py`): supports $0..n-1$ with unit spacing, KL in
 # nats (`scipy.stats.entropy`), EMD by `scipy.stats.wasserstein_distance`. In part 3.2,
 # $Q = (0.33, 0.33, 0.33)$ does not sum to 1 and is renormalised to $(1/3, 1/3, 1/3)$.
 # KL is $+\infty$ wherever the second distribution misses mass of the first; EMD stays

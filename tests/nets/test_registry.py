@@ -1,5 +1,5 @@
-"""The network registry (issue #9): parameter counts from WGAN_WGANGP.md s10, WAE geometry
-(WAE_AND_METRICS.md s2.3), shapes/ranges/backward of every builder at tiny width, errors."""
+"""The network registry (issue #9): parameter counts of the official code's networks [C], WAE
+geometry (tolstikhin/wae models.py [C]), shapes/ranges/backward of every builder at tiny width, errors."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from replication.nets.layers import Conv2dSame, ConvTranspose2dSame, _same_pads
 B = 3
 
 
-# --- parameter counts computed from the official code (WGAN_WGANGP.md s10) --------------------
+# --- parameter counts of the official code's networks [C], counted layer by layer --------------
 
 PAPER_COUNTS = [
     ({"arch": "wgan_dcgan_g"}, 3_576_704),
