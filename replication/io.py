@@ -1,4 +1,6 @@
-"""Atomic file output: a reader never sees a half-written file, a killed job leaves none."""
+"""Atomic file output: a reader never sees a half-written file, a killed job leaves none.
+Reading: torch files others hand us (checkpoints, packed data) are loaded as data, never as
+code (``load_torch``)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -68,17 +72,41 @@ def save_torch(path: str | os.PathLike, obj: Any) -> None:
         tmp.write_bytes(buffer.getvalue())
 
 
-def load_torch(path: str | os.PathLike, map_location="cpu") -> Any:
-    """Load a checkpoint; a truncated or foreign file is one clear error, not a traceback."""
+CONVERT_COMMAND = "replicate convert-checkpoints"
+
+
+def load_torch(path: str | os.PathLike, map_location="cpu", mmap: bool = False) -> Any:
+    """Load a torch file as data: ``weights_only=True`` rebuilds only tensors, primitive types and
+    plain containers and refuses every other global, so a file pulled from a shared remote cannot
+    run code (https://pytorch.org/docs/stable/notes/serialization.html#weights-only). A refused,
+    truncated or foreign file is one clear error, not a traceback."""
     path = Path(path)
     if not path.exists():
         raise ReplicationError(f"missing checkpoint {path}")
+    if not zipfile.is_zipfile(path):  # torch.save has written zips since 1.6; never try the legacy pickle reader
+        raise ReplicationError(f"unreadable checkpoint {path} (not a torch.save zip file); delete it to restart "
+                               "that run")
     try:
-        return torch.load(path, map_location=map_location, weights_only=False)
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+    except pickle.UnpicklingError as err:  # what the weights-only unpickler raises for any other global
+        raise ReplicationError(
+            f"refused {path}: it holds more than tensors and plain containers ({error_line(err)}); delete it, or "
+            f"if it is a checkpoint.pt written before weights-only loading, convert it: `{CONVERT_COMMAND} {path}`"
+        ) from None
     except Exception as err:  # torch raises several types for truncated zips and pickles
         raise ReplicationError(
-            f"unreadable checkpoint {path} ({type(err).__name__}: {err}); delete it to restart that run"
-        ) from None
+            f"unreadable checkpoint {path} ({type(err).__name__}: {error_line(err)}); "
+            "delete it to restart that run") from None
+
+
+def error_line(err: Exception) -> str:
+    """One line of an exception's message; of torch's multi-line weights-only refusal, the line
+    that says what was refused."""
+    text = str(err).strip()
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1].strip()
+        text = text.split(" was not an allowed global")[0].split(". Please")[0]
+    return text.splitlines()[0] if text else ""
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
