@@ -1,6 +1,6 @@
 """Atomic file output: a reader never sees a half-written file, a killed job leaves none.
-Reading: torch files others hand us (checkpoints, packed data) are loaded as data, never as
-code (``load_torch``)."""
+Reading: files others hand us (checkpoints, packed data, dataset pickles) are loaded as data,
+never as code (``load_torch``, ``load_pickle_data``)."""
 
 from __future__ import annotations
 
@@ -107,6 +107,44 @@ def error_line(err: Exception) -> str:
         text = text.split("WeightsUnpickler error:", 1)[1].strip()
         text = text.split(" was not an allowed global")[0].split(". Please")[0]
     return text.splitlines()[0] if text else ""
+
+
+# What the data sets' pickles hold besides builtin containers and scalars: numpy arrays and
+# scalars, as numpy's __reduce__ writes them (_reconstruct + dtype, protocol 5: _frombuffer;
+# scalar; numpy 1 and 2 module names), and _codecs.encode, which protocol-2 pickles written by
+# Python 3 use for bytes.
+_DATA_PICKLE_GLOBALS = frozenset({
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+})
+
+
+class _DataUnpickler(pickle.Unpickler):
+    """Unpickles containers and numpy arrays only: every other global is refused before it is
+    looked up (https://docs.python.org/3/library/pickle.html#restricting-globals)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _DATA_PICKLE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"global {module}.{name} is not a container or numpy array")
+
+
+def load_pickle_data(path: str | os.PathLike, encoding: str = "latin1") -> Any:
+    """A data set's pickle (CIFAR-10, downsampled ImageNet) read as data; ``latin1`` reads the
+    Python 2 pickles, as torchvision's CIFAR10 does."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            return _DataUnpickler(handle, encoding=encoding).load()
+    except FileNotFoundError:
+        raise ReplicationError(f"missing file {path}") from None
+    except pickle.UnpicklingError as err:
+        raise ReplicationError(f"refused {path}: {err}; delete it and fetch the data set again") from None
+    except Exception as err:  # truncated pickles raise EOFError, ValueError, ...
+        raise ReplicationError(f"unreadable pickle {path} ({type(err).__name__}: {err}); delete it and fetch "
+                               "the data set again") from None
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
