@@ -1,6 +1,6 @@
 """Atomic file output: a reader never sees a half-written file, a killed job leaves none.
-Reading: files others hand us (checkpoints, packed data, dataset pickles) are loaded as data,
-never as code (``load_torch``, ``load_pickle_data``)."""
+Reading: files others hand us (checkpoints, packed data, dataset pickles, arrays) are loaded as
+data, never as code (``load_torch``, ``load_pickle_data``, ``load_arrays``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import torch
 
 from replication.errors import ReplicationError
@@ -145,6 +146,20 @@ def load_pickle_data(path: str | os.PathLike, encoding: str = "latin1") -> Any:
     except Exception as err:  # truncated pickles raise EOFError, ValueError, ...
         raise ReplicationError(f"unreadable pickle {path} ({type(err).__name__}: {err}); delete it and fetch "
                                "the data set again") from None
+
+
+def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """An ``.npz`` file's arrays, read whole; ``allow_pickle=False``, so an object array (a pickle)
+    is refused (https://numpy.org/doc/stable/reference/generated/numpy.load.html)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReplicationError(f"missing file {path}: rebuild it with snakemake")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    except Exception as err:  # ValueError for pickled data; BadZipFile, OSError, ... for foreign files
+        raise ReplicationError(f"refused {path} ({type(err).__name__}: {error_line(err)}); "
+                               "delete it and rebuild it with snakemake") from None
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
