@@ -110,6 +110,23 @@ def error_line(err: Exception) -> str:
     return text.splitlines()[0] if text else ""
 
 
+@contextlib.contextmanager
+def weights_only_loads() -> Iterator[None]:
+    """Within it every ``torch.load`` is weights-only, even where a library passes
+    ``weights_only=False`` (torch-fidelity's Inception extractor does): PyTorch's
+    TORCH_FORCE_WEIGHTS_ONLY_LOAD (https://pytorch.org/docs/stable/miscellaneous_environment_variables.html)."""
+    saved = {name: os.environ.pop(name, None)
+             for name in ("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")}
+    os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
 # What the data sets' pickles hold besides builtin containers and scalars: numpy arrays and
 # scalars, as numpy's __reduce__ writes them (_reconstruct + dtype, protocol 5: _frombuffer;
 # scalar; numpy 1 and 2 module names), and _codecs.encode, which protocol-2 pickles written by
