@@ -10,6 +10,7 @@
     replicate fetch DATASET                     download/verify/pack a dataset
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
+    replicate convert-checkpoints PATH...       rewrite training checkpoints from before weights-only loading
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="processes decoding images (CelebA, LSUN)")
     p.add_argument("--describe", action="store_true", help="print the expected files and manual steps, fetch nothing")
 
+    p = sub.add_parser("convert-checkpoints", help="rewrite checkpoint.pt files written before weights-only "
+                                                   "loading (read as data too)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
     p = sub.add_parser("list", help="experiments, their runs and artifacts")
     _add_scale(p)
     p.add_argument("--networks", action="store_true", help="list the registered networks instead")
@@ -134,6 +139,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(data.describe(args.dataset, args.root))
         else:
             print(data.fetch(args.dataset, args.root, limit=args.limit, workers=args.workers))
+    elif args.command == "convert-checkpoints":
+        from replication.train.loop import convert_checkpoint
+        for path in args.paths:
+            print(f"{path}: {'converted' if convert_checkpoint(path) else 'already loads as data'}")
     elif args.command == "list" and args.networks:
         from replication.nets import list_networks
         for row in list_networks():

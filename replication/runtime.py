@@ -39,10 +39,11 @@ def seed_everything(seed: int) -> None:
 
 
 def rng_state() -> dict:
-    """Every global random stream a run touches, for bitwise resume."""
+    """Every global random stream a run touches, for bitwise resume; plain data only (ints,
+    lists, tuples, byte tensors), so a checkpoint loads with ``torch.load(weights_only=True)``."""
     state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "python": random.getstate(),  # (version, tuple of ints, None)
+        "numpy": numpy_state_as_data(np.random.get_state()),
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -50,9 +51,17 @@ def rng_state() -> dict:
     return state
 
 
+def numpy_state_as_data(state: tuple) -> tuple:
+    """``np.random.get_state()``'s ('MT19937', uint32 key array, pos, has_gauss, gauss) with the
+    key as a list of ints: a numpy array would need numpy's globals to unpickle."""
+    name, key, pos, has_gauss, gauss = state
+    return name, np.asarray(key, dtype=np.uint32).tolist(), int(pos), int(has_gauss), float(gauss)
+
+
 def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, key, *rest = state["numpy"]
+    np.random.set_state((name, np.asarray(key, dtype=np.uint32), *rest))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

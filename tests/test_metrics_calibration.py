@@ -67,12 +67,12 @@ def test_inception_weights_fetch_through_the_registry(tmp_path, monkeypatch):
     source.write_bytes(b"stand-in for the Inception weights")
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     monkeypatch.setattr(inc, "INCEPTION_URL", source.as_uri())
-    monkeypatch.setattr(inc, "INCEPTION_SHA256_PREFIX", digest[:8])
+    monkeypatch.setattr(inc, "INCEPTION_SHA256", digest)
     manifest = fetch("inception-weights", tmp_path)
     assert manifest == tmp_path / "inception-weights" / "manifest.json"
     assert inc.inception_weights_path(tmp_path).read_bytes() == source.read_bytes()
     check = json.loads(manifest.read_text())["raw"][inc.INCEPTION_FILE]
-    assert check == {"check": "published-sha256-prefix", "prefix": digest[:8], "digest": digest}
+    assert check == {"check": "pinned-sha256", "digest": digest}
     before = manifest.read_text()
     source.unlink()  # a verified copy means no network and an unchanged manifest
     assert fetch("inception-weights", tmp_path).read_text() == before

@@ -150,7 +150,7 @@ def test_runs_summary_positive_control_and_foreign_checkpoint(tmp_path, fortunes
     assert entry["value"] is None and entry["reason"].startswith("positive control failed")
 
     # a checkpoint trained on another vocabulary: one clear line
-    saved = torch.load(results / "smoke/wgangp_language/gan_s0/final/generator.pt", weights_only=False)
+    saved = torch.load(results / "smoke/wgangp_language/gan_s0/final/generator.pt", weights_only=True)
     spec = {**saved["spec"], "vocab": saved["spec"]["vocab"] + 1}
     from replication.nets import build
 

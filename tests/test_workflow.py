@@ -103,7 +103,7 @@ def test_sigkilled_snakemake_job_resumes_bitwise(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (killed / TARGET).exists()
-    step = torch.load(state / "checkpoint.pt", weights_only=False)["step"]
+    step = torch.load(state / "checkpoint.pt", weights_only=True)["step"]
     assert 0 < step < 600
 
     # A hard kill leaves Snakemake's lock behind: --unlock is the documented recovery.

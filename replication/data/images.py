@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
-import pickle
 import tempfile
 from multiprocessing import Pool
 from pathlib import Path
@@ -20,6 +19,7 @@ from torchvision.datasets.utils import extract_archive
 from torchvision.transforms import functional as TF
 
 from replication.errors import ReplicationError
+from replication.io import load_pickle_data
 
 Chunk = tuple[np.ndarray, "np.ndarray | None"]
 CHUNK = 1000  # images per chunk handed to the writer
@@ -35,11 +35,10 @@ def read_idx_pair(images_gz: Path, labels_gz: Path) -> Iterator[Chunk]:
 
 def read_pickle_batches(paths: Iterable[Path], side: int) -> Iterator[Chunk]:
     """CIFAR-10 python batches and downsampled-ImageNet batches: a pickled dict with
-    'data' (N×3·side·side uint8, channel-major rows) and 'labels'. ``latin1`` reads the
-    Python 2 pickles, as torchvision's CIFAR10 does."""
+    'data' (N×3·side·side uint8, channel-major rows) and 'labels', read by the restricted
+    unpickler (containers and numpy arrays only: ImageNet 32 has no published checksum)."""
     for path in paths:
-        with open(path, "rb") as handle:
-            entry = pickle.load(handle, encoding="latin1")
+        entry = load_pickle_data(path)
         data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, side, side)
         yield data, np.asarray(entry["labels"], dtype=np.int64)
 

@@ -25,7 +25,7 @@ class RawItem:
     md5: str | None = None          # published checksum of the file as distributed (torchvision)
     content_md5: str | None = None  # MD5 of the gunzipped bytes, for recompressed copies (Debian)
     urls: tuple[str, ...] = ()      # direct downloads, tried in order
-    sha256_prefix: str | None = None  # torch-hub style: the file name carries its SHA-256's first hex digits
+    sha256: str | None = None  # full SHA-256 pinned here (the Inception weights)
     # md5 None: no published checksum; a lock file records its SHA-256 at first fetch
 
 
@@ -292,7 +292,9 @@ register(DatasetSpec(
 INCEPTION_URL = ("https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
                  "weights-inception-2015-12-05-6726825d.pth")
 INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[-1]  # weights-inception-2015-12-05-6726825d.pth
-INCEPTION_SHA256_PREFIX = INCEPTION_FILE.rsplit("-", 1)[-1].split(".")[0]  # 6726825d
+# The full SHA-256 of that release file (95,628,359 bytes): its name carries only the first 8
+# hex digits (torch-hub style), 32 bits that a crafted file could be made to match.
+INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 
 
 def fetch_inception_files(root: Path) -> dict[str, dict]:
@@ -301,17 +303,15 @@ def fetch_inception_files(root: Path) -> dict[str, dict]:
     # module's constants are read at call time, so tests can point them at a local file
     from replication.metrics import inception
 
-    prefix = inception.INCEPTION_SHA256_PREFIX
-    path = inception.fetch_inception_weights(root, url=inception.INCEPTION_URL, sha256_prefix=prefix)
-    return {path.name: {"check": "published-sha256-prefix", "prefix": prefix,
-                        "digest": inception.verify_weights(path, prefix)}}
+    path = inception.fetch_inception_weights(root, url=inception.INCEPTION_URL, sha256=inception.INCEPTION_SHA256)
+    return {path.name: {"check": "pinned-sha256", "digest": inception.verify_weights(path, inception.INCEPTION_SHA256)}}
 
 
 register(DatasetSpec(
     name="inception-weights", kind="files",
     summary="torch-fidelity's inception-v3-compat weights (TF graph inception-2015-12-05), for IS/FID/KID at "
             "scale paper",
-    raw=(RawItem(INCEPTION_FILE, urls=(INCEPTION_URL,), sha256_prefix=INCEPTION_SHA256_PREFIX),),
+    raw=(RawItem(INCEPTION_FILE, urls=(INCEPTION_URL,), sha256=INCEPTION_SHA256),),
     manual=f"download {INCEPTION_URL} on a machine with network access and copy it into the folder unchanged",
     fetch_files=fetch_inception_files,
 ))

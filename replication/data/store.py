@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from replication.data.registry import DatasetSpec, RawItem, get_spec
 from replication.errors import ReplicationError
-from replication.io import atomic_path, read_json, save_torch, sha256_file, write_json
+from replication.io import atomic_path, load_torch, read_json, save_torch, sha256_file, write_json
 
 MANIFEST_FORMAT = 1
 LOCK_NOTE = ("lock file: SHA-256 recorded at first fetch for sources that publish no checksum; "
@@ -306,7 +306,7 @@ def read_split(name: str, split: str, root) -> tuple[DatasetSpec, dict]:
         if info is None or not _part_ok(path, info):
             raise ReplicationError(f"packed file {path} is missing or corrupt: run "
                                    f"`{fetch_command(name, root)}` to rebuild it")
-        parts.append(torch.load(path, mmap=True, weights_only=True))
+        parts.append(load_torch(path, mmap=True))
     index = _split_index(recipe, {p: manifest["parts"][p] for p in recipe.parts})
     return spec, {key: _gather([p[key] for p in parts], index) for key in parts[0]}
 
@@ -354,7 +354,7 @@ def describe(name: str, root: str | os.PathLike | None = None) -> str:
     lines = [f"{name}: {spec.summary}", f"{'files' if spec.kind == 'files' else 'raw files'} under {raw}/:"]
     for item in spec.raw:
         check = (f"published MD5 {item.md5} (torchvision)" if item.md5 else
-                 f"SHA-256 prefix {item.sha256_prefix} (published in the file name)" if item.sha256_prefix else
+                 f"pinned SHA-256 {item.sha256}" if item.sha256 else
                  "SHA-256 lock file (no published sum)")
         lines.append(f"  {item.path}  [{check}]")
     sources = [a.url for a in spec.archives] + [u for item in spec.raw for u in item.urls[:1]]

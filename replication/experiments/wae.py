@@ -21,7 +21,7 @@ from torch import nn
 from replication.data import load_images, to_symmetric_range, to_unit_range
 from replication.data.batches import SamplerSource, TensorSource
 from replication.runs import Results, RunContext, stable_seed
-from replication.io import write_frame
+from replication.io import load_arrays, write_frame
 from replication.nets.wae import DATASETS as WAE_DATASETS
 from replication.recipes.plots import tile
 from replication.train import EvalData, Sources
@@ -291,7 +291,7 @@ def draw_panels(res: Results, setup: str, title: str):
             ("interpolations", "Test interpolations"))
     fig, axes = plt.subplots(3, len(models), figsize=(3.4 * len(models), 10.5), squeeze=False)
     for j, model in enumerate(models):
-        panels = np.load(res.path(res.run(task="train", setup=setup, model=model, seed=seed), "figures.npz"))
+        panels = load_arrays(res.path(res.run(task="train", setup=setup, model=model, seed=seed), "figures.npz"))
         for i, (key, label) in enumerate(rows):
             ax = axes[i, j]
             ax.imshow(tile(panels[key]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")

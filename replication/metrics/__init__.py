@@ -19,7 +19,7 @@ _EXPORTS = {  # submodule → the public names it provides here
     "fidelity": ("PAPER_SAMPLES", "PROTOCOLS", "UINT8_RULES", "evaluate_protocol", "evaluate_samples",
                  "extract_features", "feature_layer", "fid_statistics", "frechet_distance", "inception_score",
                  "kernel_distance", "reference_statistics", "to_uint8"),
-    "inception": ("INCEPTION_EXTRACTOR", "INCEPTION_FILE", "INCEPTION_SHA256_PREFIX", "INCEPTION_URL", "Extractor",
+    "inception": ("INCEPTION_EXTRACTOR", "INCEPTION_FILE", "INCEPTION_SHA256", "INCEPTION_URL", "Extractor",
                   "data_root", "fetch_inception_weights", "inception_extractor", "inception_weights_path",
                   "verify_weights"),
     "ngram": ("NGRAM_ORDERS", "js_divergence", "ngram_counts", "ngram_js"),

@@ -25,6 +25,7 @@ its float32 features as they are); stored reference statistics are float64.
 
 from __future__ import annotations
 
+import pickle
 from typing import Sequence
 
 import torch
@@ -37,7 +38,8 @@ from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import create_feature_extractor, get_featuresdict_from_dataset
 
 from replication.errors import ReplicationError
-from replication.metrics.inception import Extractor
+from replication.io import error_line, weights_only_loads
+from replication.metrics.inception import Extractor, verify_weights
 
 # Scale applied to x+1 before truncation to int (x in [-1, 1]), as in the official scripts.
 TRUNCATING_RULES = {"wgan_gp_resnet": 255.99 / 2, "wgan_gp_dcgan": 255.0 / 2}
@@ -146,8 +148,15 @@ def extract_features(images: torch.Tensor, extractor: Extractor, layers: Sequenc
         images = images.expand(-1, 3, -1, -1)
     cuda = torch.cuda.is_available() if cuda is None else cuda
     _extractor_registry()  # create_feature_extractor looks the name up there
-    module = create_feature_extractor(extractor.name, list(layers), cuda=cuda, verbose=False,
-                                      feature_extractor_weights_path=str(extractor.weights_path))
+    if not extractor.proxy:  # the pinned hash again, right before torch-fidelity reads the file
+        verify_weights(extractor.weights_path)
+    try:  # torch-fidelity 0.4 loads Inception weights with torch.load(path, weights_only=False)
+        with weights_only_loads():
+            module = create_feature_extractor(extractor.name, list(layers), cuda=cuda, verbose=False,
+                                              feature_extractor_weights_path=str(extractor.weights_path))
+    except pickle.UnpicklingError as err:
+        raise ReplicationError(f"refused {extractor.weights_path}: it holds more than tensors and plain "
+                               f"containers ({error_line(err)}); delete it and fetch it again") from None
     return get_featuresdict_from_dataset(_Images(images.contiguous()), module, batch_size, cuda,
                                          save_cpu_ram=True, verbose=False)  # save_cpu_ram: no worker processes
 

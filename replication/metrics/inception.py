@@ -4,12 +4,15 @@ Provenance: torch-fidelity's ``inception-v3-compat`` extractor
 (``torch_fidelity/feature_extractor_inceptionv3.py``) is a PyTorch port of the TF graph
 ``inception-2015-12-05`` that OpenAI's improved-GAN ``inception_score.py`` (used by WGAN-GP)
 and TTUR's ``fid.py`` (FID) load. Its weights file name carries, torch-hub style, the
-first 8 hex digits of the file's SHA-256 (``6726825d``); we check it on every load, so a
-truncated download or a foreign file is one clear error instead of an ``EOFError`` deep
-inside ``torch.load``. The harness never lets torch-fidelity download at evaluation time:
+first 8 hex digits of the file's SHA-256 (``6726825d``); the data registry pins the full
+SHA-256 and we check it on every load (the fetch, ``inception_extractor`` and each feature
+pass), so a truncated download, a foreign or a crafted file is one clear error before any
+unpickling. torch-fidelity then reads the file with ``torch.load(path, weights_only=False)``;
+``fidelity.extract_features`` forces that load weights-only too. The harness never lets
+torch-fidelity download at evaluation time:
 the file is fetched by :func:`fetch_inception_weights` (the only networked step) into
 ``<data_root>/inception-weights/``; the data registry lists it as ``inception-weights`` (and
-pins its URL and SHA-256 prefix, re-exported here), so ``replicate fetch inception-weights``
+pins its URL and SHA-256, re-exported here), so ``replicate fetch inception-weights``
 (and the workflow's fetch rule) calls that function. Dependency direction: this module
 imports ``replication.data``; the data layer imports it only inside that fetch.
 """
@@ -20,16 +23,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from replication.data.registry import INCEPTION_FILE, INCEPTION_SHA256_PREFIX, INCEPTION_URL
+from replication.data.registry import INCEPTION_FILE, INCEPTION_SHA256, INCEPTION_URL
 from replication.data.store import data_root
 from replication.errors import ReplicationError
 from replication.io import sha256_file
 
 INCEPTION_EXTRACTOR = "inception-v3-compat"  # torch-fidelity registry name
 # INCEPTION_URL (torch-fidelity's URL_INCEPTION_V3), INCEPTION_FILE (weights-inception-2015-12-05-6726825d.pth)
-# and INCEPTION_SHA256_PREFIX (6726825d) are the data registry's, re-exported; data_root is
+# and INCEPTION_SHA256 (6726825d0af5…) are the data registry's, re-exported; data_root is
 # replication.data's rule (explicit root, else $REPLICATION_DATA, else <repo>/data).
-__all__ = ["INCEPTION_EXTRACTOR", "INCEPTION_FILE", "INCEPTION_SHA256_PREFIX", "INCEPTION_URL", "Extractor",
+__all__ = ["INCEPTION_EXTRACTOR", "INCEPTION_FILE", "INCEPTION_SHA256", "INCEPTION_URL", "Extractor",
            "data_root", "fetch_inception_weights", "inception_extractor", "inception_weights_path",
            "verify_weights"]
 
@@ -57,39 +60,44 @@ def _manual_step(path: Path) -> str:
             f"allows it, or download {INCEPTION_URL} by hand and place it at {path}")
 
 
-def verify_weights(path: Path, sha256_prefix: str = INCEPTION_SHA256_PREFIX) -> str:
-    """Return the file's SHA-256 if it starts with ``sha256_prefix``; else one ReplicationError."""
+def verify_weights(path: Path, sha256: str | None = None) -> str:
+    """Return the file's SHA-256 if it is ``sha256`` (default: the pinned ``INCEPTION_SHA256``,
+    read at call time); else one ReplicationError."""
     path = Path(path)
+    expected = INCEPTION_SHA256 if sha256 is None else sha256
     if not path.is_file():
         raise ReplicationError(f"missing Inception weights {path}: {_manual_step(path)}")
     digest = sha256_file(path)
-    if not digest.startswith(sha256_prefix):
+    if digest != expected:
         raise ReplicationError(
-            f"corrupt Inception weights {path} (sha256 {digest[:8]}…, expected {sha256_prefix}…): "
+            f"corrupt Inception weights {path} (sha256 {digest[:16]}…, expected {expected[:16]}…): "
             f"delete it, then {_manual_step(path)}")
     return digest
 
 
-def fetch_inception_weights(root: str | os.PathLike | None = None, url: str = INCEPTION_URL,
-                            sha256_prefix: str = INCEPTION_SHA256_PREFIX, progress: bool = True) -> Path:
+def fetch_inception_weights(root: str | os.PathLike | None = None, url: str | None = None,
+                            sha256: str | None = None, progress: bool = True) -> Path:
     """Download the weights into the data root (no-op if a verified copy is there).
 
     Uses ``torch.hub.download_url_to_file`` (what torch-fidelity itself calls), which writes
-    to a temporary file, checks the SHA-256 prefix and only then moves it into place.
+    to a temporary file, checks the hash (given in full, its ``hash_prefix`` is the whole
+    SHA-256) and only then moves it into place.
     """
     from torch.hub import download_url_to_file
 
+    url = INCEPTION_URL if url is None else url
+    sha256 = INCEPTION_SHA256 if sha256 is None else sha256
     path = inception_weights_path(root)
     if path.is_file():
-        verify_weights(path, sha256_prefix)
+        verify_weights(path, sha256)
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        download_url_to_file(url, str(path), hash_prefix=sha256_prefix, progress=progress)
+        download_url_to_file(url, str(path), hash_prefix=sha256, progress=progress)
     except Exception as err:  # URLError, HTTPError, timeouts, hash mismatch (RuntimeError)
         raise ReplicationError(
             f"could not download Inception weights ({type(err).__name__}: {err}); {_manual_step(path)}") from None
-    verify_weights(path, sha256_prefix)
+    verify_weights(path, sha256)
     return path
 
 

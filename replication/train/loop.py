@@ -29,8 +29,8 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from replication.errors import ReplicationError
-from replication.io import load_torch, save_torch
-from replication.runtime import rng_state, set_rng_state
+from replication.io import error_line, load_torch, save_torch
+from replication.runtime import numpy_state_as_data, rng_state, set_rng_state
 from replication.train.convergence import Plateau
 from replication.train.evaluation import Evaluator
 from replication.settings.training import TrainingSpec
@@ -223,3 +223,32 @@ class Trainer:
                                   "state_dict": {k: v.cpu() for k, v in net.state_dict().items()}})
                 written[role] = path
         return written
+
+
+def convert_checkpoint(path: str | Path) -> bool:
+    """Rewrite a ``checkpoint.pt`` written before weights-only loading (numpy's RNG state as an
+    array) in today's plain form; False if it already loads as data. It is read weights-only too,
+    with only numpy's array types allow-listed (``torch.serialization.safe_globals``), so
+    converting never runs code from the file either."""
+    import numpy as np
+
+    path = Path(path)
+    try:
+        load_torch(path)
+        return False
+    except ReplicationError:
+        if not path.is_file():
+            raise
+    reconstruct = np.zeros(0).__reduce__()[0]  # numpy.core (1.x) or numpy._core (2.x) .multiarray._reconstruct
+    allowed = [np.ndarray, np.dtype, type(np.dtype(np.uint32)), *(
+        (reconstruct, f"{module}.multiarray._reconstruct") for module in ("numpy.core", "numpy._core"))]
+    try:
+        with torch.serialization.safe_globals(allowed):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        state["rng"]["numpy"] = numpy_state_as_data(state["rng"]["numpy"])
+    except Exception as err:  # a foreign or crafted file: refused here too
+        raise ReplicationError(f"cannot convert {path}: not a training checkpoint of this project "
+                               f"({type(err).__name__}: {error_line(err)}); delete it") from None
+    save_torch(path, state)
+    load_torch(path)  # raises if anything else in it still needs more than plain data
+    return True

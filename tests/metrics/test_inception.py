@@ -11,11 +11,11 @@ from replication.errors import ReplicationError
 from replication.metrics import inception as inc
 
 
-def test_file_name_carries_the_sha256_prefix_of_torch_fidelity():
+def test_pinned_sha256_matches_the_prefix_in_torch_fidelitys_file_name():
     from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 
     assert inc.INCEPTION_FILE == "weights-inception-2015-12-05-6726825d.pth"
-    assert inc.INCEPTION_SHA256_PREFIX == "6726825d"
+    assert len(inc.INCEPTION_SHA256) == 64 and inc.INCEPTION_SHA256.startswith("6726825d")
     assert inc.INCEPTION_URL == URL_INCEPTION_V3
 
 
@@ -44,22 +44,26 @@ def test_corrupt_weights_are_rejected(tmp_path):
         inc.inception_extractor(tmp_path)
 
 
-def test_verify_accepts_matching_prefix(tmp_path):
+def test_verify_checks_the_full_sha256_not_a_prefix(tmp_path, monkeypatch):
     path = tmp_path / "w.pth"
     path.write_bytes(b"weights")
     digest = hashlib.sha256(b"weights").hexdigest()
-    assert inc.verify_weights(path, digest[:8]) == digest
+    assert inc.verify_weights(path, digest) == digest
+    with pytest.raises(ReplicationError, match="corrupt Inception weights"):  # same first 32 bits, not the file
+        inc.verify_weights(path, digest[:8] + "0" * 56)
+    monkeypatch.setattr(inc, "INCEPTION_SHA256", digest)  # the default is the pin, read at call time
+    assert inc.verify_weights(path) == digest
 
 
 def test_fetch_checks_the_hash_and_fails_with_the_manual_step(tmp_path):
     source = tmp_path / "source.pth"
     source.write_bytes(b"fake inception weights")
-    prefix = hashlib.sha256(source.read_bytes()).hexdigest()[:8]
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
     root = tmp_path / "data"
     with pytest.raises(ReplicationError, match="could not download"):  # wrong hash: nothing left behind
-        inc.fetch_inception_weights(root, url=source.as_uri(), sha256_prefix="00000000", progress=False)
+        inc.fetch_inception_weights(root, url=source.as_uri(), sha256=digest[:8] + "0" * 56, progress=False)
     assert not inc.inception_weights_path(root).exists()
-    path = inc.fetch_inception_weights(root, url=source.as_uri(), sha256_prefix=prefix, progress=False)
+    path = inc.fetch_inception_weights(root, url=source.as_uri(), sha256=digest, progress=False)
     assert path == inc.inception_weights_path(root) and path.read_bytes() == source.read_bytes()
     with pytest.raises(ReplicationError, match="place it at"):  # unreachable host
         inc.fetch_inception_weights(tmp_path / "other", url="http://127.0.0.1:9/w.pth", progress=False)
