@@ -269,7 +269,8 @@ def test_quality_and_sample_grid_probes_during_training(tmp_path):
     """Image evaluation through the metric stack: proxy FID of fresh samples and a PNG grid of
     the fixed noise batch at every evaluation (an untrained proxy suffices for the plumbing)."""
     from replication.metrics.fidelity import reference_statistics
-    from replication.metrics.proxy import ProxyNet, proxy_extractor, save_proxy
+    from replication.metrics.proxy import proxy_extractor, save_proxy
+    from replication.metrics.proxy_net import ProxyNet
     from replication.train.evaluation import quality_probe
 
     torch.manual_seed(0)

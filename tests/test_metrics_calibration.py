@@ -21,9 +21,10 @@ from replication.config import runs_of
 from replication.data import DATASETS, data_root, describe, fetch, pad_to
 from replication.errors import ReplicationError
 from replication.runs import Results, execute_run, execute_summary, stable_seed
-from replication.metrics import calibrated_proxy, proxy_path
-from replication.metrics import inception as inc
-from replication.metrics.proxy import calibrated_proxy_at, prepare
+from replication.metrics.proxy import calibrated_proxy_at, proxy_path
+from replication.data import weights as inc
+from replication.metrics.proxy import calibrated_proxy_at
+from replication.metrics.proxy_net import prepare
 
 EXP = "metrics_calibration"
 
@@ -136,7 +137,7 @@ def test_experiment_at_a_micro_config(tmp_path, tiny_fashion):
     assert data_root() == tiny_fashion
 
     with pytest.raises(ReplicationError, match="declare it in the experiment's `upstream:`"):
-        calibrated_proxy(results, "smoke")
+        calibrated_proxy_at(proxy_path(results, "smoke").parent)
     with pytest.raises(ReplicationError, match="replicate run metrics_calibration proxy_fashion-mnist --scale smoke"):
         calibrated_proxy_at(results / "smoke" / EXP / "proxy_fashion-mnist")
     for run in runs_of(EXP, "smoke", deltas):
@@ -146,7 +147,7 @@ def test_experiment_at_a_micro_config(tmp_path, tiny_fashion):
     # THE proxy of the scale: where later experiments find it, checked against its sha256 file
     path = proxy_path(results, "smoke")
     assert path == results / "smoke" / EXP / "proxy_fashion-mnist" / "proxy.pt"
-    extractor = calibrated_proxy(results, "smoke")
+    extractor = calibrated_proxy_at(proxy_path(results, "smoke").parent)
     assert extractor.proxy and extractor.weights_sha256 == "proxy:" + path.with_suffix(".sha256").read_text().split()[0]
     res = Results(EXP, "smoke", results, deltas)
     (proxy_run,) = res.runs(task="proxy")
@@ -160,7 +161,7 @@ def test_experiment_at_a_micro_config(tmp_path, tiny_fashion):
     null = res.frame("proxy_reference", "null.csv")
     assert len(null) == 6
     # draw k is numpy RandomState(s + k), s = the run's seed for purpose "null" (the claim's measure)
-    s = stable_seed(res.settings["seed"], EXP, "proxy_reference", "null")
+    s = stable_seed(res.settings.seed, EXP, "proxy_reference", "null")
     assert null["seed"].tolist() == [s + k for k in range(6)]
     p = measured["proxy_fid_train_test_pvalue"]["value"]
     assert 1 / 7 <= p <= 1
@@ -178,7 +179,7 @@ def test_experiment_at_a_micro_config(tmp_path, tiny_fashion):
     # a changed proxy file is refused
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(ReplicationError, match="recorded checksum"):
-        calibrated_proxy(results, "smoke")
+        calibrated_proxy_at(proxy_path(results, "smoke").parent)
     with pytest.raises(ReplicationError, match="recorded checksum"):
         calibrated_proxy_at(res.path(proxy_run))
 
@@ -212,7 +213,7 @@ def test_inception_run_at_paper_records_is_and_fid(tmp_path, tiny_fashion, monke
     monkeypatch.setitem(DATASETS, "cifar10", dataclasses.replace(spec, raw=items, archives=()))
     fetch("cifar10")
     execute_run(EXP, "proxy_fashion-mnist", "paper", "cpu", 1, results, deltas)
-    monkeypatch.setattr(mc, "inception_extractor", lambda: calibrated_proxy(results, "paper"))
+    monkeypatch.setattr(mc, "inception_extractor", lambda: calibrated_proxy_at(proxy_path(results, "paper").parent))
     execute_run(EXP, "inception_cifar10", "paper", "cpu", 1, results, deltas)
     out = json.loads((results / "paper" / EXP / "inception_cifar10" / "inception.json").read_text())
     assert out["evaluated"] and [r["metric"] for r in out["records"]] == ["IS", "FID"]

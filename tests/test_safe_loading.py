@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+
 import json
+import types
 import pickle
 from pathlib import Path
 
@@ -77,7 +79,7 @@ def test_legacy_pickle_is_never_unpickled(tmp_path, marker):
 
 
 def test_final_networks(tmp_path, marker):
-    from replication.experiments import load_final
+    from replication.runs import load_final
 
     path = torch_file(tmp_path / "run" / "final" / "critic.pt", marker)
     refused(lambda: load_final(tmp_path / "run"), path)
@@ -85,7 +87,8 @@ def test_final_networks(tmp_path, marker):
 
 def test_proxy_classifier(tmp_path, marker):
     from replication.metrics.fidelity import extract_features
-    from replication.metrics.proxy import calibrated_proxy_at, load_proxy
+    from replication.metrics.proxy import calibrated_proxy_at
+    from replication.metrics.proxy_net import load_proxy
 
     run = tmp_path / "results" / "smoke" / "metrics_calibration" / "proxy_fashion-mnist"
     path = torch_file(run / "proxy.pt", marker)
@@ -138,15 +141,16 @@ def test_python2_cifar_batch_still_reads(tmp_path):
 
 def test_inception_weights(tmp_path, marker, monkeypatch):
     from replication.data import fetch
+    from replication.data import weights
     from replication.metrics import inception as inc
     from replication.metrics.fidelity import extract_features
 
-    path = torch_file(inc.inception_weights_path(tmp_path), marker)
+    path = torch_file(weights.inception_weights_path(tmp_path), marker)
     refused(lambda: inc.inception_extractor(tmp_path), path, "corrupt Inception weights")
-    monkeypatch.setattr(inc, "INCEPTION_URL", "http://127.0.0.1:9/w.pth")
+    monkeypatch.setattr(weights, "INCEPTION_URL", "http://127.0.0.1:9/w.pth")
     refused(lambda: fetch("inception-weights", tmp_path), path, "corrupt Inception weights")
     # were the pin itself wrong, torch-fidelity's own torch.load(weights_only=False) is still made weights-only
-    monkeypatch.setattr(inc, "INCEPTION_SHA256", hashlib.sha256(path.read_bytes()).hexdigest())
+    monkeypatch.setattr(weights, "INCEPTION_SHA256", hashlib.sha256(path.read_bytes()).hexdigest())
     extractor = inc.inception_extractor(tmp_path)
     refused(lambda: extract_features(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), extractor, ["2048"]), path)
 
@@ -158,7 +162,7 @@ def test_wae_figure_arrays(tmp_path, marker):
     np.savez(path, reconstructions=np.array([Payload(marker)], dtype=object))
 
     class Results:  # the three things draw_panels asks of a results folder
-        settings = {"models": ["vae"], "seeds": [0]}
+        settings = types.SimpleNamespace(models=["vae"], seeds=[0])
 
         def run(self, **where):
             return "vae_s0"
@@ -188,7 +192,7 @@ def test_old_checkpoint_is_refused_then_converted_and_resumes_bitwise(tmp_path):
     assert main(["convert-checkpoints", str(killed.checkpoint_path)]) == 0
     assert main(["convert-checkpoints", str(killed.checkpoint_path)]) == 0  # a converted file is left alone
     resumed = _trainer(tmp_path / "b")
-    assert resumed.resume() and resumed.step == 3
+    assert resumed.resume() and resumed.iteration == 3
     resumed.fit()
     for role, net in straight.networks.items():
         after = resumed.networks[role].state_dict()

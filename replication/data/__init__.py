@@ -23,6 +23,7 @@ from replication.data.load import (ImageSet, at_resolution, load_images, load_te
 from replication.data.registry import DATASETS, DatasetSpec, RawItem, Archive, Split, get_spec, register
 from replication.data.store import data_root, describe, fetch
 from replication.data.text import build_charmap, char_lines, encode_lines
+from replication.data import weights  # noqa: F401 (registers inception-weights)
 
 __all__ = [
     "DATASETS", "Archive", "DatasetSpec", "ImageSet", "RawItem", "Split", "at_resolution", "build_charmap", "char_lines",

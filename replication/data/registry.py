@@ -1,7 +1,7 @@
 """What each data set is: its raw files and checksums, where they come from, how they are
 packed and which splits the papers used. ``register`` keeps the registry open. Besides the
 image and text data sets it holds one ``files`` entry, ``inception-weights`` (torch-fidelity's
-TF-compatible Inception), fetched and verified by ``replication.metrics.inception``."""
+TF-compatible Inception), registered by ``replication.data.weights``, which fetches and verifies it."""
 
 from __future__ import annotations
 
@@ -281,37 +281,4 @@ register(DatasetSpec(
     manual="`apt-get install fortunes` (files in /usr/share/games/fortunes/)",
     pack=lambda raw, workers: text.split_fortunes(raw / "fortunes"), copy_local=copy_debian_fortunes,
     splits={"train": Split(("train",)), "test": Split(("test",))},
-))
-
-# --- Inception weights (torch-fidelity) ---------------------------------------------------
-# The data layer owns what the file is and where it comes from (like the MD5s above), so it
-# never imports the metric stack at import time: replication.metrics.inception imports these
-# constants from here, and the download itself is imported only when a fetch runs.
-# INCEPTION_URL is torch-fidelity 0.4's URL_INCEPTION_V3 (torch_fidelity/feature_extractor_inceptionv3.py),
-# pinned here; tests/metrics/test_inception.py checks that the two still agree.
-INCEPTION_URL = ("https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
-                 "weights-inception-2015-12-05-6726825d.pth")
-INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[-1]  # weights-inception-2015-12-05-6726825d.pth
-# The full SHA-256 of that release file (95,628,359 bytes): its name carries only the first 8
-# hex digits (torch-hub style), 32 bits that a crafted file could be made to match.
-INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
-
-
-def fetch_inception_files(root: Path) -> dict[str, dict]:
-    """Download (where the network allows) and verify the weights; the manifest's checks."""
-    # imported here, not at module level (data never imports metrics at import time); the
-    # module's constants are read at call time, so tests can point them at a local file
-    from replication.metrics import inception
-
-    path = inception.fetch_inception_weights(root, url=inception.INCEPTION_URL, sha256=inception.INCEPTION_SHA256)
-    return {path.name: {"check": "pinned-sha256", "digest": inception.verify_weights(path, inception.INCEPTION_SHA256)}}
-
-
-register(DatasetSpec(
-    name="inception-weights", kind="files",
-    summary="torch-fidelity's inception-v3-compat weights (TF graph inception-2015-12-05), for IS/FID/KID at "
-            "scale paper",
-    raw=(RawItem(INCEPTION_FILE, urls=(INCEPTION_URL,), sha256=INCEPTION_SHA256),),
-    manual=f"download {INCEPTION_URL} on a machine with network access and copy it into the folder unchanged",
-    fetch_files=fetch_inception_files,
 ))

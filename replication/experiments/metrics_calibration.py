@@ -36,20 +36,12 @@ from replication.data import data_root, load_images
 from replication.errors import ReplicationError
 from replication.runs import Results, RunContext
 from replication.io import read_json, write_frame, write_json
-from replication.metrics import (
-    coverage_from_logits,
-    evaluate_samples,
-    extract_features,
-    fid_statistics,
-    frechet_distance,
-    inception_extractor,
-    inception_score,
-    kernel_distance,
-    reference_statistics,
-    save_proxy,
-    train_proxy,
-)
-from replication.metrics.proxy import PROXY_EXTRACTOR, calibrated_proxy_at, prepare, proxy_run, write_proxy_checksum
+from replication.metrics.fidelity import (evaluate_samples, extract_features, fid_statistics, frechet_distance,
+                                         inception_score, kernel_distance, reference_statistics)
+from replication.metrics.inception import inception_extractor
+from replication.metrics.proxy import (calibrated_proxy_at, coverage_from_logits, proxy_run, save_proxy, train_proxy,
+                                      write_proxy_checksum)
+from replication.metrics.proxy_net import PROXY_EXTRACTOR, prepare
 
 CLASSES = list(FashionMNIST.classes)
 KID_SEED = 2020  # torch-fidelity's default KID subset seed (the protocol of its published numbers)

@@ -153,7 +153,7 @@ def figure_panels(ctx: RunContext, networks: dict, test_x: torch.Tensor, p_z, lo
 
 def reference(ctx: RunContext, setup: str, extractor, train_x: torch.Tensor) -> dict:
     """FID statistics of the setup's training split (or a seeded subset of reference_images)."""
-    from replication.metrics import reference_statistics
+    from replication.metrics.fidelity import reference_statistics
 
     n, d = ctx.settings.evaluation.reference_images, getattr(ctx.settings, setup).data
     if n is not None and n < len(train_x):  # the same subset for every run of the setup
@@ -166,7 +166,8 @@ def reference(ctx: RunContext, setup: str, extractor, train_x: torch.Tensor) -> 
 
 def quality(ctx: RunContext, setup: str, samples: torch.Tensor, extractor, ref: dict) -> dict:
     """Table 1's two numbers for a set of images: FID (protocol wae_fid) and mean sharpness."""
-    from replication.metrics import evaluate_protocol, sharpness
+    from replication.metrics.fidelity import evaluate_protocol
+    from replication.metrics.sharpness import sharpness
 
     E = ctx.settings.evaluation
     value_range = data_range(ctx.settings, setup)

@@ -130,7 +130,7 @@ def train(ctx: RunContext, method: str, architecture) -> dict:
 
 
 def inception_score(ctx: RunContext, samples: torch.Tensor) -> dict:
-    from replication.metrics import evaluate_protocol
+    from replication.metrics.fidelity import evaluate_protocol
 
     E, extractor = ctx.settings.evaluation, ctx.extractor()
     (record,) = evaluate_protocol(E.protocol, samples, extractor, batch_size=E.batch_size)

@@ -54,7 +54,7 @@ def noise_sampler(networks: dict):
 def reference_of(ctx: RunContext, extractor, keep_features: bool) -> dict:
     """FID statistics of the training split (or a seeded subset of ``evaluation.reference.images``),
     the same for every run of the experiment (TTUR's CIFAR-10 convention: all 50k training images)."""
-    from replication.metrics import reference_statistics
+    from replication.metrics.fidelity import reference_statistics
 
     s, R = ctx.settings, ctx.settings.evaluation.reference
     real, _ = images.load(s.data, R.split)
@@ -109,7 +109,7 @@ TASKS = {"train": train}
 def EVALUATE(ctx: RunContext, networks: dict[str, nn.Module]) -> dict:
     """Table 3's number from the final generator alone: IS (mean ± std over the protocol's 10
     unshuffled splits) of ``evaluation.samples`` samples, with FID and KID of the same samples."""
-    from replication.metrics import evaluate_protocol
+    from replication.metrics.fidelity import evaluate_protocol
 
     s, E, p = ctx.settings, ctx.settings.evaluation, ctx.params
     specs = s.models[p["model"]].networks

@@ -38,8 +38,10 @@ from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import create_feature_extractor, get_featuresdict_from_dataset
 
 from replication.errors import ReplicationError
+from replication.data.weights import verify_weights
 from replication.io import error_line, weights_only_loads
-from replication.metrics.inception import Extractor, verify_weights
+from replication.metrics import proxy_net  # noqa: F401 (registers the proxy classifier with torch-fidelity)
+from replication.metrics.inception import Extractor
 
 # Scale applied to x+1 before truncation to int (x in [-1, 1]), as in the official scripts.
 TRUNCATING_RULES = {"wgan_gp_resnet": 255.99 / 2, "wgan_gp_dcgan": 255.0 / 2}
@@ -123,20 +125,9 @@ class _Images(Dataset):
         return self.images[i]
 
 
-def _extractor_registry() -> dict:
-    """torch-fidelity's feature-extractor registry, with the harness's proxy classifier in it.
-
-    ``replication.metrics.proxy`` registers ``replication-proxy-cnn`` when imported; it is
-    imported here, at call time, because it imports this module (and ``replication.metrics``
-    itself imports nothing eagerly)."""
-    import replication.metrics.proxy  # noqa: F401
-
-    return FEATURE_EXTRACTORS_REGISTRY
-
-
 def feature_layer(extractor: Extractor, metric: str) -> str:
     """The layer torch-fidelity uses for ``metric`` ('isc', 'fid', 'kid') with this extractor."""
-    return _extractor_registry()[extractor.name].get_default_feature_layer_for_metric(metric)
+    return FEATURE_EXTRACTORS_REGISTRY[extractor.name].get_default_feature_layer_for_metric(metric)
 
 
 def extract_features(images: torch.Tensor, extractor: Extractor, layers: Sequence[str],
@@ -147,7 +138,6 @@ def extract_features(images: torch.Tensor, extractor: Extractor, layers: Sequenc
     if images.shape[1] == 1:
         images = images.expand(-1, 3, -1, -1)
     cuda = torch.cuda.is_available() if cuda is None else cuda
-    _extractor_registry()  # create_feature_extractor looks the name up there
     if not extractor.proxy:  # the pinned hash again, right before torch-fidelity reads the file
         verify_weights(extractor.weights_path)
     try:  # torch-fidelity 0.4 loads Inception weights with torch.load(path, weights_only=False)

@@ -57,7 +57,8 @@ def quality_reference(ctx, data: ImageData, quality: Quality) -> tuple:
     """(extractor, reference): the FID statistics of ``quality.reference`` (a subset of a split
     seeded by the run) on this scale's features; with a labelled proxy also per class (for
     ``quality_measures``' class measures)."""
-    from replication.metrics import class_reference, reference_statistics
+    from replication.metrics.proxy import class_reference
+    from replication.metrics.fidelity import reference_statistics
 
     R = quality.reference
     real, labels = load(data, R.split)
@@ -77,7 +78,8 @@ def quality_reference(ctx, data: ImageData, quality: Quality) -> tuple:
 def quality_measures(samples: torch.Tensor, extractor, reference: dict, quality: Quality) -> dict[str, float]:
     """FID of generated images in [-1, 1]; with a labelled reference also the class measures
     (coverage, entropy, effective classes, intra-class FID: ``replication.metrics.class_measures``)."""
-    from replication.metrics import class_measures, evaluate_samples
+    from replication.metrics.proxy import class_measures
+    from replication.metrics.fidelity import evaluate_samples
 
     B, rule = quality.batch_size, quality.uint8_rule
     if "classes" in reference:

@@ -158,7 +158,7 @@ def quality_probe(extractor, reference: dict | None, metrics=("fid",), n: int = 
     smoke/small, Inception at paper); columns ``<metric>`` (e.g. ``fid``)."""
 
     def probe(ev: EvalContext) -> dict[str, float]:
-        from replication.metrics import evaluate_samples
+        from replication.metrics.fidelity import evaluate_samples
 
         samples = ev.fake_samples(n, batch_size)
         records = evaluate_samples(samples, extractor, metrics=metrics, reference=reference, rule=rule,

@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from replication.errors import ReplicationError
-from replication.metrics import (fid_statistics, frechet_distance, inception_score, kernel_distance,
-                                 to_uint8)
+from replication.metrics.fidelity import fid_statistics, frechet_distance, inception_score, kernel_distance, to_uint8
 
 
 def _rotation(d: int, seed: int) -> np.ndarray:

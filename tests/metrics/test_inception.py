@@ -8,36 +8,37 @@ from pathlib import Path
 import pytest
 
 from replication.errors import ReplicationError
+from replication.data import weights
 from replication.metrics import inception as inc
 
 
 def test_pinned_sha256_matches_the_prefix_in_torch_fidelitys_file_name():
     from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 
-    assert inc.INCEPTION_FILE == "weights-inception-2015-12-05-6726825d.pth"
-    assert len(inc.INCEPTION_SHA256) == 64 and inc.INCEPTION_SHA256.startswith("6726825d")
-    assert inc.INCEPTION_URL == URL_INCEPTION_V3
+    assert weights.INCEPTION_FILE == "weights-inception-2015-12-05-6726825d.pth"
+    assert len(weights.INCEPTION_SHA256) == 64 and weights.INCEPTION_SHA256.startswith("6726825d")
+    assert weights.INCEPTION_URL == URL_INCEPTION_V3
 
 
 def test_data_root_rule(tmp_path, monkeypatch):
     monkeypatch.delenv("REPLICATION_DATA", raising=False)
-    assert inc.data_root(tmp_path) == tmp_path
-    assert inc.data_root() == Path(inc.__file__).resolve().parents[2] / "data"
+    assert weights.data_root(tmp_path) == tmp_path
+    assert weights.data_root() == Path(inc.__file__).resolve().parents[2] / "data"
     monkeypatch.setenv("REPLICATION_DATA", str(tmp_path / "env"))
-    assert inc.data_root() == tmp_path / "env"
-    assert inc.inception_weights_path() == tmp_path / "env" / "inception-weights" / inc.INCEPTION_FILE
+    assert weights.data_root() == tmp_path / "env"
+    assert weights.inception_weights_path() == tmp_path / "env" / "inception-weights" / weights.INCEPTION_FILE
 
 
 def test_missing_weights_name_path_and_fix(tmp_path):
     with pytest.raises(ReplicationError) as err:
         inc.inception_extractor(tmp_path)
     msg = str(err.value)
-    assert str(inc.inception_weights_path(tmp_path)) in msg and inc.INCEPTION_URL in msg
+    assert str(weights.inception_weights_path(tmp_path)) in msg and weights.INCEPTION_URL in msg
     assert "\n" not in msg
 
 
 def test_corrupt_weights_are_rejected(tmp_path):
-    path = inc.inception_weights_path(tmp_path)
+    path = weights.inception_weights_path(tmp_path)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"truncated download")
     with pytest.raises(ReplicationError, match="corrupt Inception weights"):
@@ -48,11 +49,11 @@ def test_verify_checks_the_full_sha256_not_a_prefix(tmp_path, monkeypatch):
     path = tmp_path / "w.pth"
     path.write_bytes(b"weights")
     digest = hashlib.sha256(b"weights").hexdigest()
-    assert inc.verify_weights(path, digest) == digest
+    assert weights.verify_weights(path, digest) == digest
     with pytest.raises(ReplicationError, match="corrupt Inception weights"):  # same first 32 bits, not the file
-        inc.verify_weights(path, digest[:8] + "0" * 56)
-    monkeypatch.setattr(inc, "INCEPTION_SHA256", digest)  # the default is the pin, read at call time
-    assert inc.verify_weights(path) == digest
+        weights.verify_weights(path, digest[:8] + "0" * 56)
+    monkeypatch.setattr(weights, "INCEPTION_SHA256", digest)  # the default is the pin, read at call time
+    assert weights.verify_weights(path) == digest
 
 
 def test_fetch_checks_the_hash_and_fails_with_the_manual_step(tmp_path):
@@ -61,9 +62,9 @@ def test_fetch_checks_the_hash_and_fails_with_the_manual_step(tmp_path):
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     root = tmp_path / "data"
     with pytest.raises(ReplicationError, match="could not download"):  # wrong hash: nothing left behind
-        inc.fetch_inception_weights(root, url=source.as_uri(), sha256=digest[:8] + "0" * 56, progress=False)
-    assert not inc.inception_weights_path(root).exists()
-    path = inc.fetch_inception_weights(root, url=source.as_uri(), sha256=digest, progress=False)
-    assert path == inc.inception_weights_path(root) and path.read_bytes() == source.read_bytes()
+        weights.fetch_inception_weights(root, url=source.as_uri(), sha256=digest[:8] + "0" * 56, progress=False)
+    assert not weights.inception_weights_path(root).exists()
+    path = weights.fetch_inception_weights(root, url=source.as_uri(), sha256=digest, progress=False)
+    assert path == weights.inception_weights_path(root) and path.read_bytes() == source.read_bytes()
     with pytest.raises(ReplicationError, match="place it at"):  # unreachable host
-        inc.fetch_inception_weights(tmp_path / "other", url="http://127.0.0.1:9/w.pth", progress=False)
+        weights.fetch_inception_weights(tmp_path / "other", url="http://127.0.0.1:9/w.pth", progress=False)

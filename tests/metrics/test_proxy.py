@@ -10,10 +10,9 @@ from torch_fidelity.utils import create_feature_extractor
 
 from replication.errors import ReplicationError
 from replication.io import sha256_file
-from replication.metrics import (FEATURE_DIM, PROXY_EXTRACTOR, coverage_from_logits, class_coverage,
-                                 evaluate_protocol, evaluate_samples, load_proxy, proxy_extractor,
-                                 reference_statistics, save_proxy, train_proxy)
-from replication.metrics.fidelity import _Images
+from replication.metrics.fidelity import _Images, evaluate_protocol, evaluate_samples, reference_statistics
+from replication.metrics.proxy import class_coverage, coverage_from_logits, proxy_extractor, save_proxy, train_proxy
+from replication.metrics.proxy_net import FEATURE_DIM, PROXY_EXTRACTOR, load_proxy
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +101,7 @@ def test_class_measures_separate_collapse_from_blur(proxy, fashion_mnist):
     diversity is what drops) and punishes blur; the whole-set FID punishes both."""
     import torch.nn.functional as F
 
-    from replication.metrics import class_measures, class_reference
+    from replication.metrics.proxy import class_measures, class_reference
 
     train_x, train_y, test_x, test_y = fashion_mnist
     extractor = proxy_extractor(proxy[0])

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from replication.metrics import exact_w1, js_divergence, ngram_counts, ngram_js, sharpness, sharpness_per_image
+from replication.metrics.transport import exact_w1
+from replication.metrics.ngram import js_divergence, ngram_counts, ngram_js
+from replication.metrics.sharpness import sharpness, sharpness_per_image
 
 
 def checkerboard(h: int, w: int, a: float, b: float) -> torch.Tensor:
