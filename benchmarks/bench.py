@@ -398,6 +398,7 @@ class EngineRunner:
         nz = step.nz
         self.noise = TimedSource(SamplerSource(lambda n, g: torch.randn(n, nz, generator=g), batch, device, seed + 2))
         self.step = AdversarialStep(spec, nets, Sources(real=self.real, noise=self.noise))
+        self.base_lr = {name: [g["lr"] for g in opt.param_groups] for name, opt in self.step.optimizers.items()}
         self.n_critic = spec.critic_schedule.n_critic
         self.generator, self.critic = nets["generator"], nets["critic"]
 
@@ -411,10 +412,10 @@ class EngineRunner:
     def generator_step(self):
         return self.step.generator_step()
 
-    def set_lr_factor(self, it: int) -> None:
+    def set_lr_factor(self, it: int) -> None:  # as the engine's loop does before each iteration
         factor = self.step.spec.lr_factor(it)
         for name, opt in self.step.optimizers.items():
-            for group, base in zip(opt.param_groups, self.step.base_lr[name]):
+            for group, base in zip(opt.param_groups, self.base_lr[name]):
                 group["lr"] = base * factor
 
 

@@ -156,34 +156,42 @@ class Results:
         return ", ".join(str(self.path(r, name)) for r in runs)
 
 
-def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads: int = 1,
-                results_root: Path = Path("results"), extra_deltas=None) -> Path:
-    module = get(exp_id)
-    settings = cfg.resolve(exp_id, scale, extra_deltas)
+def _context(exp_id: str, run: str, scale: str, device: str, threads: int, results_root: Path,
+             extra_deltas) -> tuple[ModuleType, RunContext, str]:
+    """(the experiment's module, the run's context, its task), or one line on an unknown run."""
+    module, settings = get(exp_id), cfg.resolve(exp_id, scale, extra_deltas)
     matrix = cfg.run_matrix(exp_id, settings)
     if run not in matrix:
         raise ReplicationError(f"unknown run {run!r} of {exp_id} at scale {scale}; runs: {', '.join(matrix)}")
     params = dict(matrix[run])
     task = params.pop("task")
+    out_dir, state_dir = paths(results_root, scale, exp_id, run)
+    set_threads(threads)
+    return module, RunContext(exp_id, run, scale, settings, params, out_dir, state_dir, resolve_device(device),
+                              Path(results_root), threads), task
+
+
+def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads: int = 1,
+                results_root: Path = Path("results"), extra_deltas=None) -> Path:
+    module, ctx, task = _context(exp_id, run, scale, device, threads, results_root, extra_deltas)
     if task not in module.TASKS:
         raise ReplicationError(f"{exp_id}: run {run!r} names task {task!r}, which the module does not define "
                                f"(tasks: {', '.join(module.TASKS)})")
-    out_dir, state_dir = paths(results_root, scale, exp_id, run)
+    out_dir = ctx.out_dir
     (out_dir / "final").mkdir(parents=True, exist_ok=True)  # declared output: final networks (none for analyses)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    set_threads(threads)
-    ctx = RunContext(exp_id, run, scale, settings, params, out_dir, state_dir, resolve_device(device),
-                     Path(results_root), threads)
+    ctx.state_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(ctx.seed_for("global"))
-    write_json(out_dir / "config.json", {"experiment": exp_id, "run": run, "scale": scale, "params": matrix[run],
-                                          "device": str(ctx.device), "threads": threads, "settings": plain(settings)})
+    params = {"task": task, **ctx.params}
+    write_json(out_dir / "config.json", {"experiment": exp_id, "run": run, "scale": scale, "params": params,
+                                          "device": str(ctx.device), "threads": threads,
+                                          "settings": plain(ctx.settings)})
     started = time.time()
-    summary = module.TASKS[task](ctx, **params) or {}
+    summary = module.TASKS[task](ctx, **ctx.params) or {}
     files = {str(p.relative_to(out_dir)): sha256_file(p) for p in sorted(out_dir.rglob("*"))
              if p.is_file() and p.name != "result.json" and not p.name.startswith(".")
              and p.relative_to(out_dir).parts[0] != LIVE_DIR}
     result = out_dir / "result.json"
-    write_json(result, {"experiment": exp_id, "run": run, "scale": scale, "params": matrix[run], "summary": summary,
+    write_json(result, {"experiment": exp_id, "run": run, "scale": scale, "params": params, "summary": summary,
                         "files": files, "seconds": round(time.time() - started, 2),
                         "torch": torch.__version__, "device": str(ctx.device), "threads": threads})
     return result
@@ -214,23 +222,14 @@ def execute_evaluation(exp_id: str, run: str, scale: str, device: str = "auto", 
                        results_root: Path = Path("results"), extra_deltas=None) -> Path:
     """The generic evaluation rule: a run's final networks -> ``final_metrics.json`` through the
     module's ``EVALUATE(ctx, networks)``; needs only the checkpoints, not the training state."""
-    module = get(exp_id)
+    module, ctx, _ = _context(exp_id, run, scale, device, threads, results_root, extra_deltas)
     if not hasattr(module, "EVALUATE"):
         raise ReplicationError(f"{exp_id} declares evaluated runs but its module has no EVALUATE(ctx, networks)")
-    settings = cfg.resolve(exp_id, scale, extra_deltas)
-    matrix = cfg.run_matrix(exp_id, settings)
-    if run not in matrix:
-        raise ReplicationError(f"unknown run {run!r} of {exp_id} at scale {scale}; runs: {', '.join(matrix)}")
-    out_dir, state_dir = paths(results_root, scale, exp_id, run)
-    set_threads(threads)
-    params = {k: v for k, v in matrix[run].items() if k != "task"}
-    ctx = RunContext(exp_id, run, scale, settings, params, out_dir, state_dir, resolve_device(device),
-                     Path(results_root), threads)
     seed_everything(ctx.seed_for("evaluate"))
-    metrics = module.EVALUATE(ctx, load_final(out_dir, ctx.device))
-    out = out_dir / "final_metrics.json"
+    metrics = module.EVALUATE(ctx, load_final(ctx.out_dir, ctx.device))
+    out = ctx.out_dir / "final_metrics.json"
     write_json(out, {"experiment": exp_id, "run": run, "scale": scale, "metrics": metrics,
-                     "checkpoints": {p.name: sha256_file(p) for p in sorted((out_dir / "final").glob("*.pt"))}})
+                     "checkpoints": {p.name: sha256_file(p) for p in sorted((ctx.out_dir / "final").glob("*.pt"))}})
     return out
 
 

@@ -156,12 +156,12 @@ def test_inception_weights(tmp_path, marker, monkeypatch):
 
 
 def test_wae_figure_arrays(tmp_path, marker):
-    from replication.experiments.wae import draw_panels
+    from replication.recipes.plots import autoencoder_panels
 
     path = tmp_path / "figures.npz"
     np.savez(path, reconstructions=np.array([Payload(marker)], dtype=object))
 
-    class Results:  # the three things draw_panels asks of a results folder
+    class Results:  # the three things autoencoder_panels asks of a results folder
         settings = types.SimpleNamespace(models=["vae"], seeds=[0])
 
         def run(self, **where):
@@ -170,7 +170,7 @@ def test_wae_figure_arrays(tmp_path, marker):
         def path(self, run, name):
             return tmp_path / name
 
-    refused(lambda: draw_panels(Results(), "mnist", "title"), path)
+    refused(lambda: autoencoder_panels(Results(), "mnist", "title"), path)
 
 
 def test_old_checkpoint_is_refused_then_converted_and_resumes_bitwise(tmp_path):

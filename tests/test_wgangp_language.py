@@ -16,6 +16,7 @@ from replication import config as cfg
 from replication.data.batches import OneHotSource, TensorSource
 from replication.data.text import is_held_out
 from replication.errors import ReplicationError
+from replication.data import load
 from replication.experiments import wgangp_language as wl
 from replication.runs import RunContext, execute_evaluation, execute_run, execute_summary
 from replication.metrics.ngram import ngram_counts, ngram_js
@@ -43,30 +44,31 @@ def test_one_hot_source_is_resumable():
 
 
 def _settings(heldout_split):
-    return {"data": {"dataset": "x", "train_split": "train", "heldout_split": heldout_split, "seq_len": 6,
-                     "max_vocab": 2048}}
+    from replication.settings.experiments import TextData
+
+    return TextData(dataset="x", train_split="train", heldout_split=heldout_split, seq_len=6, max_vocab=2048)
 
 
 def test_corpus_holds_out_by_hash_and_maps_unseen_characters_to_unk(monkeypatch):
     lines = [f"line {i} abc" for i in range(60)] + ["Z only here"]
     held = [line for line in lines if is_held_out(line)]
     assert held and "Z only here" not in held  # the fixture needs one line of each kind
-    monkeypatch.setattr(wl, "load_text", lambda name, split: lines)
-    corpus = wl.load_corpus(_settings(None))
+    monkeypatch.setattr(load, "load_text", lambda name, split: lines)
+    corpus = load.load_corpus(_settings(None))
     assert len(corpus.train) == len(lines) - len(held) and len(corpus.heldout) == len(held)
     assert corpus.inv_charmap[0] == "unk" and "Z" in corpus.inv_charmap  # the vocabulary of the training lines
     assert [wl.shown(t) for t in corpus.decode(corpus.train[:1])] == ["line 0"]
 
     tests = {"train": ["abc", "abd"], "test": ["abQ"]}
-    monkeypatch.setattr(wl, "load_text", lambda name, split: tests[split])
-    corpus = wl.load_corpus(_settings("test"))
+    monkeypatch.setattr(load, "load_text", lambda name, split: tests[split])
+    corpus = load.load_corpus(_settings("test"))
     assert corpus.heldout == [("a", "b", "unk", "`", "`", "`")]  # Q is outside the training vocabulary
     assert corpus.inv_charmap == ["unk", "`", "a", "b", "c", "d"]  # padding is an ordinary token, by count
     assert wl.shown(corpus.heldout[0]) == "ab\ufffd```"
 
 
 def test_measures_decode_the_softmax_by_argmax():
-    corpus = wl.Corpus(torch.zeros(1, 4, dtype=torch.int16), [tuple("abca"), tuple("bcab")], ["unk", "a", "b", "c"])
+    corpus = load.Corpus(torch.zeros(1, 4, dtype=torch.int16), [tuple("abca"), tuple("bcab")], ["unk", "a", "b", "c"])
     lines = torch.tensor([[1, 2, 3, 1], [2, 3, 1, 2]])
     probs = (torch.nn.functional.one_hot(lines, 4).float() * 3 + torch.rand(2, 4, 4)).softmax(-1)
     reference = wl.reference_counts(corpus, (1, 2, 4))

@@ -142,3 +142,43 @@ class OneHotSource:
 
     def load_state_dict(self, state: dict) -> None:
         self.inner.load_state_dict(state)
+
+
+class Remembering:
+    """A BatchSource that keeps its last batch (for ``NoisyCopy``)."""
+
+    def __init__(self, inner: BatchSource):
+        self.inner, self.last = inner, None
+
+    def next(self) -> torch.Tensor:
+        self.last = self.inner.next()
+        return self.last
+
+    def state_dict(self) -> dict:
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.inner.load_state_dict(state)
+
+
+class NoisyCopy:
+    """A fixed generator as the engine's ``fake`` source (WGAN-GP gan_toy.py's FIXED_GENERATOR):
+    the fake batch is the current real batch plus ``std`` * N(0, I) noise. The engine draws the
+    real batch first in every critic step, so ``base.last`` is that step's batch."""
+
+    def __init__(self, base: Remembering, std: float, seed: int):
+        self.base, self.std = base, std
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def next(self) -> torch.Tensor:
+        real = self.base.last
+        if real is None:
+            raise RuntimeError("NoisyCopy: no real batch drawn yet (the real source must be drawn first)")
+        noise = torch.randn(real.shape, generator=self.generator).to(real.device)
+        return real + self.std * noise
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])

@@ -10,6 +10,7 @@ import torch
 
 from replication.data.orders import numpy_legacy_order
 from replication.data.store import read_split
+from replication.data.text import build_charmap, char_lines, encode_lines, is_held_out
 from replication.errors import ReplicationError
 
 
@@ -103,3 +104,40 @@ def rgb_at_resolution(images: torch.Tensor, size: int) -> torch.Tensor:
     of the CIFAR-10 networks (a view, no copy): Fashion-MNIST as the CIFAR-10 stand-in."""
     images = at_resolution(images, size)
     return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
+
+
+@dataclass
+class Corpus:
+    """Training lines as token indices, held-out lines as tokens, and the vocabulary."""
+
+    train: torch.Tensor               # int16 N x seq_len indices into inv_charmap
+    heldout: list[tuple[str, ...]]    # characters outside the vocabulary are 'unk' here too
+    inv_charmap: list[str]
+
+    @property
+    def vocab(self) -> int:
+        return len(self.inv_charmap)
+
+    def decode(self, indices: torch.Tensor) -> list[tuple[str, ...]]:
+        return [tuple(self.inv_charmap[i] for i in row) for row in indices.tolist()]
+
+
+def load_corpus(d) -> Corpus:
+    """WGAN-GP gan_language.py's lines of the text data ``d`` (first seq_len characters, padded
+    with '`'; vocabulary of the training lines, 'unk' first, then by decreasing count) and the
+    held-out text: the dataset's own held-out split, or (``heldout_split: null``) the fixed
+    sha1-10% of the training split (``replication.data.text.is_held_out``, the rule that splits
+    fortunes)."""
+    lines = load_text(d.dataset, d.train_split)
+    if d.heldout_split is None:
+        held = [line for line in lines if is_held_out(line)]
+        lines = [line for line in lines if not is_held_out(line)]
+    else:
+        held = load_text(d.dataset, d.heldout_split)
+    if not lines or not held:
+        raise ReplicationError(f"{d.dataset}: {len(lines)} training and {len(held)} held-out lines; need both")
+    train, held = char_lines(lines, d.seq_len), char_lines(held, d.seq_len)
+    charmap, inv_charmap = build_charmap(train, d.max_vocab)
+    corpus = Corpus(encode_lines(train, charmap).to(torch.int16), [], inv_charmap)
+    corpus.heldout = corpus.decode(encode_lines(held, charmap))
+    return corpus

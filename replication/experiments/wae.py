@@ -16,16 +16,14 @@ import math
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from replication.data import load_images, to_symmetric_range, to_unit_range
 from replication.data.batches import SamplerSource, TensorSource
 from replication.runs import Results, RunContext, stable_seed
-from replication.io import load_arrays, write_frame
+from replication.io import write_frame
 from replication.nets.wae import DATASETS as WAE_DATASETS
-from replication.recipes.plots import tile
 from replication.train import EvalData, Sources
-from replication.train.autoencoder import code_mean, decoded_images
+from replication.train.autoencoder import decode_prior, encode, reconstruction_errors
 
 PUBLISHED = {  # WAE Table 1 (CelebA) [P]; rows keyed by model
     "fid": {"vae": 63.0, "wae_mmd": 55.0, "wae_gan": 42.0, "true_data": 2.0},
@@ -65,32 +63,6 @@ def latent_of_spec(networks: dict) -> int:
 
 def decoder_logits(networks_spec: dict) -> bool:
     return bool(networks_spec["decoder"].get("logits", False))
-
-
-# -- inference-mode helpers (batch norm on moving averages, as the code samples) -------------------
-
-@torch.no_grad()
-def decode_prior(decoder: nn.Module, z: torch.Tensor, logits: bool, value_range, device, batch: int) -> torch.Tensor:
-    decoder.eval()
-    return torch.cat([decoded_images(decoder, z[i:i + batch].to(device), logits, value_range).float().cpu()
-                      for i in range(0, len(z), batch)])
-
-
-@torch.no_grad()
-def encode(encoder: nn.Module, x: torch.Tensor, device, batch: int) -> torch.Tensor:
-    encoder.eval()
-    return torch.cat([code_mean(encoder(x[i:i + batch].to(device))).float().cpu() for i in range(0, len(x), batch)])
-
-
-def reconstruction_errors(networks: dict, x: torch.Tensor, logits: bool, value_range, device, batch: int,
-                          train_mean: torch.Tensor) -> dict:
-    """Mean summed squared error of test reconstructions and of the mean-image baseline."""
-    rec = decode_prior(networks["decoder"], encode(networks["encoder"], x, device, batch), logits, value_range,
-                       device, batch)
-    error = (rec - x).pow(2).flatten(1).sum(1)
-    baseline = (train_mean.unsqueeze(0) - x).pow(2).flatten(1).sum(1)
-    return {"reconstruction_error": float(error.mean()), "mean_image_error": float(baseline.mean()),
-            "reconstruction_ratio": float(error.mean() / baseline.mean())}
 
 
 # -- tasks ------------------------------------------------------------------------------------------
@@ -277,30 +249,3 @@ def summarize(res: Results) -> dict:
         "table1_sharpness_deviation": published_deviation("sharpness", lambda a, b: abs(math.log10(a / b))
                                                           if a > 0 else float("inf")),
     }
-
-
-# -- report helper (notebooks wae_fig2 / wae_fig3) ---------------------------------------------------
-
-def draw_panels(res: Results, setup: str, title: str):
-    """WAE Figure 2/3 layout: columns VAE | WAE-MMD | WAE-GAN (first seed), rows test reconstructions
-    (odd rows real), random samples, test interpolations; from each run's figures.npz."""
-    import matplotlib.pyplot as plt
-
-    models, seed = res.settings.models, res.settings.seeds[0]
-    names = {"vae": "VAE", "wae_mmd": "WAE-MMD", "wae_gan": "WAE-GAN"}
-    rows = (("reconstructions", "Test reconstructions"), ("samples", "Random samples"),
-            ("interpolations", "Test interpolations"))
-    fig, axes = plt.subplots(3, len(models), figsize=(3.4 * len(models), 10.5), squeeze=False)
-    for j, model in enumerate(models):
-        panels = load_arrays(res.path(res.run(task="train", setup=setup, model=model, seed=seed), "figures.npz"))
-        for i, (key, label) in enumerate(rows):
-            ax = axes[i, j]
-            ax.imshow(tile(panels[key]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_xticks([]), ax.set_yticks([])
-            if i == 0:
-                ax.set_title(names.get(model, model))
-            if j == 0:
-                ax.set_ylabel(label)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig

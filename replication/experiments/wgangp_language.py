@@ -20,16 +20,15 @@ Tasks (runs declared in workflow/config/experiments/wgangp_language.yaml)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
 import torch
 from torch import nn
 
-from replication.data import build_charmap, char_lines, encode_lines, load_text
 from replication.data.batches import OneHotSource, SamplerSource, TensorSource
-from replication.data.text import UNK, is_held_out
+from replication.data.load import Corpus, load_corpus
+from replication.data.text import UNK
 from replication.data.toy import gaussian_noise
 from replication.errors import ReplicationError
 from replication.runs import Results, RunContext
@@ -43,43 +42,6 @@ SHOWN_UNK = "\ufffd"  # 'unk' is one token; shown as one character so a line sta
 
 
 # -- data ---------------------------------------------------------------------------------
-
-@dataclass
-class Corpus:
-    """Training lines as token indices, held-out lines as tokens, and the vocabulary."""
-
-    train: torch.Tensor               # int16 N x seq_len indices into inv_charmap
-    heldout: list[tuple[str, ...]]    # characters outside the vocabulary are 'unk' here too
-    inv_charmap: list[str]
-
-    @property
-    def vocab(self) -> int:
-        return len(self.inv_charmap)
-
-    def decode(self, indices: torch.Tensor) -> list[tuple[str, ...]]:
-        return [tuple(self.inv_charmap[i] for i in row) for row in indices.tolist()]
-
-
-def load_corpus(settings) -> Corpus:
-    """gan_language.py's lines (first seq_len characters, padded with '`'; vocabulary of the
-    training lines, 'unk' first, then by decreasing count) and the held-out text: the dataset's
-    own held-out split, or (``heldout_split: null``) the fixed sha1-10% of the training split
-    (``replication.data.text.is_held_out``, the rule that splits fortunes)."""
-    d = settings.data
-    lines = load_text(d.dataset, d.train_split)
-    if d.heldout_split is None:
-        held = [line for line in lines if is_held_out(line)]
-        lines = [line for line in lines if not is_held_out(line)]
-    else:
-        held = load_text(d.dataset, d.heldout_split)
-    if not lines or not held:
-        raise ReplicationError(f"{d.dataset}: {len(lines)} training and {len(held)} held-out lines; need both")
-    train, held = char_lines(lines, d.seq_len), char_lines(held, d.seq_len)
-    charmap, inv_charmap = build_charmap(train, d.max_vocab)
-    corpus = Corpus(encode_lines(train, charmap).to(torch.int16), [], inv_charmap)
-    corpus.heldout = corpus.decode(encode_lines(held, charmap))
-    return corpus
-
 
 def reference_counts(corpus: Corpus, orders) -> dict:
     """The held-out n-gram counts every JS is measured against (counted once per run)."""
@@ -136,7 +98,7 @@ def probes(settings, corpus: Corpus) -> dict:
 
 def floor(ctx: RunContext) -> dict:
     s, g = ctx.settings, ctx.settings.ngram
-    corpus = load_corpus(s)
+    corpus = load_corpus(s.data)
     reference = reference_counts(corpus, g.orders)
     if len(corpus.train) < g.samples:
         raise ReplicationError(f"{len(corpus.train)} training lines, fewer than ngram.samples = {g.samples}")
@@ -158,7 +120,7 @@ def floor(ctx: RunContext) -> dict:
 def trainer(ctx: RunContext, method: str, corpus: Corpus | None = None, on_iteration=None) -> Trainer:
     """The engine's trainer of one method: real batches one-hot, z ~ N(0, I), the probes above."""
     s, m = ctx.settings, ctx.settings.methods[method]
-    corpus = corpus or load_corpus(s)
+    corpus = corpus or load_corpus(s.data)
     B, nz = m.training.batch_size, s.networks["generator"]["nz"]
     sources = Sources(
         real=OneHotSource(TensorSource(corpus.train.to(ctx.device), B, ctx.seed_for("data/real")), corpus.vocab),
@@ -170,7 +132,7 @@ def trainer(ctx: RunContext, method: str, corpus: Corpus | None = None, on_itera
 
 def train(ctx: RunContext, method: str, seed: int) -> dict:
     s = ctx.settings
-    corpus = load_corpus(s)
+    corpus = load_corpus(s.data)
     t = trainer(ctx, method, corpus)
     t.fit()
     written = t.write_outputs(ctx.out_dir)
@@ -191,7 +153,7 @@ def EVALUATE(ctx: RunContext, networks: dict[str, nn.Module]) -> dict:
     """The final generator alone: js<n> of ``ngram.samples`` fresh samples and the Table 4 lines
     of a fixed noise batch (``table.lines`` of them), both decoded by argmax."""
     s, g = ctx.settings, ctx.settings.ngram
-    corpus = load_corpus(s)
+    corpus = load_corpus(s.data)
     generator, nz = networks["generator"], s.networks["generator"]["nz"]
     if generator.output.out_channels != corpus.vocab:
         raise ReplicationError(f"the generator's vocabulary ({generator.output.out_channels}) is not the corpus' "

@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from replication.data.batches import BatchSource, SamplerSource, TensorSource
+from replication.data.batches import BatchSource, NoisyCopy, Remembering, SamplerSource, TensorSource
 from replication.data.toy import TOY_2D, gaussian_noise, swiss_roll, twenty_five_gaussians_set
 from replication.runs import Results, RunContext
 from replication.io import write_frame
@@ -60,46 +60,6 @@ def real_source(ctx: RunContext, dataset: str, batch_size: int) -> BatchSource:
         data = twenty_five_gaussians_set(torch.Generator().manual_seed(ctx.seed_for("data/real")), **s.data[dataset])
         return TensorSource(data.to(ctx.device), batch_size, ctx.seed_for("data/order"), reshuffle=False)
     return SamplerSource(law(s, dataset), batch_size, ctx.device, ctx.seed_for("data/real"))
-
-
-class Remembering:
-    """A BatchSource that keeps its last batch (for the fixed generator below)."""
-
-    def __init__(self, inner: BatchSource):
-        self.inner, self.last = inner, None
-
-    def next(self) -> torch.Tensor:
-        self.last = self.inner.next()
-        return self.last
-
-    def state_dict(self) -> dict:
-        return self.inner.state_dict()
-
-    def load_state_dict(self, state: dict) -> None:
-        self.inner.load_state_dict(state)
-
-
-class NoisyCopy:
-    """gan_toy.py's FIXED_GENERATOR as the engine's ``fake`` source: the fake batch is the
-    current real batch plus ``std`` * N(0, I) noise. The engine draws the real batch first in
-    every critic step, so ``base.last`` is that step's batch."""
-
-    def __init__(self, base: Remembering, std: float, seed: int):
-        self.base, self.std = base, std
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def next(self) -> torch.Tensor:
-        real = self.base.last
-        if real is None:
-            raise RuntimeError("NoisyCopy: no real batch drawn yet (the real source must be drawn first)")
-        noise = torch.randn(real.shape, generator=self.generator).to(real.device)
-        return real + self.std * noise
-
-    def state_dict(self) -> dict:
-        return {"generator": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["generator"])
 
 
 def held_out(settings, dataset: str, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from replication.errors import ReplicationError
+from replication.io import load_arrays
 
 
 def final_grid(res, run: str) -> Path:
@@ -124,3 +125,28 @@ def tile(panel: np.ndarray) -> np.ndarray:
         for j in range(cols):
             out[i * (h + 1):i * (h + 1) + h, j * (w + 1):j * (w + 1) + w] = panel[i, j].transpose(1, 2, 0)
     return out[..., 0] if c == 1 else out
+
+
+def autoencoder_panels(res, setup: str, title: str):
+    """WAE Figure 2/3 layout: columns VAE | WAE-MMD | WAE-GAN (first seed), rows test reconstructions
+    (odd rows real), random samples, test interpolations; from each run's figures.npz."""
+    import matplotlib.pyplot as plt
+
+    models, seed = res.settings.models, res.settings.seeds[0]
+    names = {"vae": "VAE", "wae_mmd": "WAE-MMD", "wae_gan": "WAE-GAN"}
+    rows = (("reconstructions", "Test reconstructions"), ("samples", "Random samples"),
+            ("interpolations", "Test interpolations"))
+    fig, axes = plt.subplots(3, len(models), figsize=(3.4 * len(models), 10.5), squeeze=False)
+    for j, model in enumerate(models):
+        panels = load_arrays(res.path(res.run(task="train", setup=setup, model=model, seed=seed), "figures.npz"))
+        for i, (key, label) in enumerate(rows):
+            ax = axes[i, j]
+            ax.imshow(tile(panels[key]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            if i == 0:
+                ax.set_title(names.get(model, model))
+            if j == 0:
+                ax.set_ylabel(label)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -194,3 +194,29 @@ class AutoEncoderStep(StepBase):
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.pretrained = state["pretrained"]
+
+
+# -- evaluation of final networks (inference mode: batch norm on moving averages, as the code samples) --
+
+@torch.no_grad()
+def decode_prior(decoder: nn.Module, z: torch.Tensor, logits: bool, value_range, device, batch: int) -> torch.Tensor:
+    decoder.eval()
+    return torch.cat([decoded_images(decoder, z[i:i + batch].to(device), logits, value_range).float().cpu()
+                      for i in range(0, len(z), batch)])
+
+
+@torch.no_grad()
+def encode(encoder: nn.Module, x: torch.Tensor, device, batch: int) -> torch.Tensor:
+    encoder.eval()
+    return torch.cat([code_mean(encoder(x[i:i + batch].to(device))).float().cpu() for i in range(0, len(x), batch)])
+
+
+def reconstruction_errors(networks: dict, x: torch.Tensor, logits: bool, value_range, device, batch: int,
+                          train_mean: torch.Tensor) -> dict:
+    """Mean summed squared error of test reconstructions and of the mean-image baseline."""
+    rec = decode_prior(networks["decoder"], encode(networks["encoder"], x, device, batch), logits, value_range,
+                       device, batch)
+    error = (rec - x).pow(2).flatten(1).sum(1)
+    baseline = (train_mean.unsqueeze(0) - x).pow(2).flatten(1).sum(1)
+    return {"reconstruction_error": float(error.mean()), "mean_image_error": float(baseline.mean()),
+            "reconstruction_ratio": float(error.mean() / baseline.mean())}

@@ -17,7 +17,7 @@ reports = "reports"
 import pandas as pd
 
 from replication.runs import Results
-from replication.experiments.wae import draw_panels
+from replication.recipes.plots import autoencoder_panels
 from replication.report import figure_path
 
 res = Results("wae", scale, results)
@@ -26,7 +26,7 @@ setup = "mnist"
 data = getattr(settings, setup).data.name
 
 # %%
-fig = draw_panels(res, setup, f"WAE Figure 2 setup (MNIST settings) on {data}, scale {scale}")
+fig = autoencoder_panels(res, setup, f"WAE Figure 2 setup (MNIST settings) on {data}, scale {scale}")
 fig.savefig(figure_path(reports, scale, "wae/fig2"), dpi=130)
 fig.savefig(figure_path(reports, scale, "wae/fig2", ".pdf"))
 

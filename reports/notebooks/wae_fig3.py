@@ -15,13 +15,13 @@ reports = "reports"
 import matplotlib.pyplot as plt
 
 from replication.runs import Results
-from replication.experiments.wae import draw_panels
+from replication.recipes.plots import autoencoder_panels
 from replication.report import figure_path
 
 res = Results("wae", scale, results)
 setup = "celeba"
 if setup in res.settings.setups:
-    fig = draw_panels(res, setup, f"WAE Figure 3 (CelebA 64x64), scale {scale}")
+    fig = autoencoder_panels(res, setup, f"WAE Figure 3 (CelebA 64x64), scale {scale}")
     fig.savefig(figure_path(reports, scale, "wae/fig3", ".pdf"))
 else:
     fig, ax = plt.subplots(figsize=(6, 1.2))
