@@ -23,7 +23,7 @@ import torch
 from replication import config as cfg
 from replication.errors import ReplicationError
 from replication.io import read_json, sha256_file, write_json
-from replication.runtime import resolve_device, seed_everything, set_threads
+from replication.runtime import project_commit, resolve_device, seed_everything, set_threads
 from replication.settings import plain
 
 
@@ -182,8 +182,9 @@ def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads
     ctx.state_dir.mkdir(parents=True, exist_ok=True)
     seed_everything(ctx.seed_for("global"))
     params = {"task": task, **ctx.params}
+    commit = project_commit()
     write_json(out_dir / "config.json", {"experiment": exp_id, "run": run, "scale": scale, "params": params,
-                                          "device": str(ctx.device), "threads": threads,
+                                          "device": str(ctx.device), "threads": threads, "commit": commit,
                                           "settings": plain(ctx.settings)})
     started = time.time()
     summary = module.TASKS[task](ctx, **ctx.params) or {}
@@ -192,7 +193,7 @@ def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads
              and p.relative_to(out_dir).parts[0] != LIVE_DIR}
     result = out_dir / "result.json"
     write_json(result, {"experiment": exp_id, "run": run, "scale": scale, "params": params, "summary": summary,
-                        "files": files, "seconds": round(time.time() - started, 2),
+                        "files": files, "seconds": round(time.time() - started, 2), "commit": commit,
                         "torch": torch.__version__, "device": str(ctx.device), "threads": threads})
     return result
 
@@ -228,7 +229,8 @@ def execute_evaluation(exp_id: str, run: str, scale: str, device: str = "auto", 
     seed_everything(ctx.seed_for("evaluate"))
     metrics = module.EVALUATE(ctx, load_final(ctx.out_dir, ctx.device))
     out = ctx.out_dir / "final_metrics.json"
-    write_json(out, {"experiment": exp_id, "run": run, "scale": scale, "metrics": metrics,
+    write_json(out, {"experiment": exp_id, "run": run, "scale": scale, "metrics": metrics, "commit": project_commit(),
+                     "device": str(ctx.device),
                      "checkpoints": {p.name: sha256_file(p) for p in sorted((ctx.out_dir / "final").glob("*.pt"))}})
     return out
 
