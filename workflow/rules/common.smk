@@ -114,7 +114,9 @@ def settings_digest(wildcards):
     delta reruns the experiment's runs (Snakemake's params rerun trigger)."""
     import hashlib, json
 
-    settings = cfg.resolve(wildcards.experiment, wildcards.scale, EXTRA)
+    from replication.settings import plain
+
+    settings = plain(cfg.resolve(wildcards.experiment, wildcards.scale, EXTRA))
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
