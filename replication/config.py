@@ -121,20 +121,34 @@ def features_of(scale: str, config_dir: Path = CONFIG_DIR) -> str:
     return scale_file(scale, config_dir)["features"]
 
 
-@functools.cache
 def resolve(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None, config_dir: Path = CONFIG_DIR):
     """The settings of one experiment at one scale, typed (``replication.settings.experiments``);
-    cached: treat them as read-only."""
+    cached by the deltas file's content (a rewritten file gives new settings): treat them as
+    read-only."""
+    text = None
+    if extra_deltas:
+        try:
+            text = Path(extra_deltas).read_text()
+        except FileNotFoundError:
+            raise ReplicationError(f"missing config file {extra_deltas}") from None
+    return _resolve(exp_id, scale, str(extra_deltas) if extra_deltas else None, text, config_dir)
+
+
+@functools.cache
+def _resolve(exp_id: str, scale: str, deltas_name: str | None, deltas_text: str | None, config_dir: Path):
     from replication.settings.experiments import SETTINGS
 
     path = (config_dir / "experiments" / f"{exp_id}.yaml").relative_to(config_dir.parent.parent)
     settings = paper_file(exp_id, config_dir)["settings"]
     settings = merge(settings, scale_file(scale, config_dir).get(exp_id, {}), f"scales/{scale}.yaml: {exp_id}")
-    if extra_deltas:
-        doc = read_yaml(Path(extra_deltas)) or {}
+    if deltas_name:
+        try:
+            doc = yaml.safe_load(deltas_text) or {}
+        except yaml.YAMLError as err:
+            raise ReplicationError(f"invalid YAML in {deltas_name}: {err}".replace("\n", " ")) from None
         if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
-            raise ReplicationError(f"{extra_deltas}: expected {{experiment id: {{setting: value}}}}")
-        settings = merge(settings, doc.get(exp_id, {}), f"{extra_deltas}: {exp_id}")
+            raise ReplicationError(f"{deltas_name}: expected {{experiment id: {{setting: value}}}}")
+        settings = merge(settings, doc.get(exp_id, {}), f"{deltas_name}: {exp_id}")
     return parse(SETTINGS[exp_id], settings, f"{path} (scale {scale}): settings")
 
 

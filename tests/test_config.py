@@ -86,7 +86,7 @@ class Toy:
 def toy_settings(monkeypatch):
     monkeypatch.setitem(types.SETTINGS, "toy", Toy)
     yield
-    cfg.resolve.cache_clear()
+    cfg._resolve.cache_clear()
     cfg.scale_file.cache_clear()
 
 
@@ -94,6 +94,17 @@ def test_scale_delta_is_applied_and_nested(tmp_path, toy_settings):
     root = _config_tree(tmp_path, {"features": "proxy", "toy": {"iterations": 10, "lr": 1, "net": {"width": 8}}})
     resolved = cfg.resolve("toy", "small", config_dir=root)
     assert resolved == Toy(iterations=10, lr=1.0, net={"width": 8})
+
+
+def test_a_rewritten_deltas_file_gives_new_settings(tmp_path, toy_settings):
+    """Settings are cached by the deltas' content, not their path: a killed run resumed with a
+    rewritten deltas file (or a control re-using a path) must see the new values."""
+    root = _config_tree(tmp_path, {"features": "proxy", "toy": {"iterations": 10, "lr": 1, "net": {"width": 8}}})
+    deltas = tmp_path / "deltas.yaml"
+    deltas.write_text("toy: {iterations: 3}\n")
+    assert cfg.resolve("toy", "small", deltas, config_dir=root).iterations == 3
+    deltas.write_text("toy: {iterations: 6}\n")
+    assert cfg.resolve("toy", "small", deltas, config_dir=root).iterations == 6
 
 
 @pytest.mark.parametrize("delta, message", [
