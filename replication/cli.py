@@ -5,7 +5,7 @@
     replicate summarize EXPERIMENT --scale S    measured values for the claims
     replicate notebook ARTIFACT --scale S       execute one report notebook (jupytext + papermill)
     replicate scorecard --scale S               reports/<scale>/scorecard.{md,html,csv}
-    replicate manifest --scale S                the reports/all manifest (and the report's landing page)
+    replicate manifest --scale S                the reports/<scale>/all manifest (and the report's landing page)
     replicate fetch DATASET                     download/verify/pack a dataset
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
@@ -56,11 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", type=Path)
     p.add_argument("--out", default=None, type=Path, help="default reports/<scale>")
 
-    p = sub.add_parser("manifest", help="write the reports/all manifest")
+    p = sub.add_parser("manifest", help="write the reports/<scale>/all manifest")
     _add_scale(p)
     p.add_argument("--experiments", default="all")
     p.add_argument("--reports", default="reports", type=Path)
-    p.add_argument("--out", default=Path("reports/all"), type=Path)
+    p.add_argument("--out", default=None, type=Path, help="default reports/<scale>/all")
 
     p = sub.add_parser("fetch", help="download (where allowed), verify and pack a dataset")
     p.add_argument("dataset")

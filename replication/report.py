@@ -1,4 +1,4 @@
-"""Report notebooks and the ``reports/all`` manifest.
+"""Report notebooks and the ``reports/<scale>/all`` manifest.
 
 Notebooks are jupytext "percent" scripts in ``reports/notebooks/<paper>_<name>.py`` (plain
 Python, diffable, open in Jupyter as notebooks). ``run_notebook`` converts one in memory and
@@ -174,9 +174,20 @@ def _git_commit() -> str | None:
         return None
 
 
-def write_manifest(scale: str, selected: list[str], reports: Path = Path("reports"), out: Path = Path("reports/all")) -> Path:
-    """``reports/all``: the scale, every figure and table under reports/<scale>/ with its
+# Not hashed into the manifest: the manifest itself and the browsable report, built after it.
+UNLISTED = ("all", "report.html", "report.zip")
+
+
+def manifest_path(scale: str, reports: str | Path = "reports") -> Path:
+    """``reports/<scale>/all``: each scale its own target, so building one never makes another
+    look done."""
+    return Path(reports) / scale / "all"
+
+
+def write_manifest(scale: str, selected: list[str], reports: Path = Path("reports"), out: Path | None = None) -> Path:
+    """``reports/<scale>/all``: the scale, every figure and table under reports/<scale>/ with its
     sha256, and the verdict of every claim."""
+    out = manifest_path(scale, reports) if out is None else out
     root = Path(reports) / scale
     scorecard = root / "scorecard.csv"
     if not scorecard.exists():
@@ -185,7 +196,8 @@ def write_manifest(scale: str, selected: list[str], reports: Path = Path("report
 
     from replication.io import sha256_file, write_json
 
-    files = {str(p): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith(".")}
+    files = {str(p): sha256_file(p) for p in sorted(root.rglob("*"))
+             if p.is_file() and not p.name.startswith(".") and p.relative_to(root).as_posix() not in UNLISTED}
     claims = pd.read_csv(scorecard, keep_default_na=False)
     write_json(out, {
         "scale": scale,

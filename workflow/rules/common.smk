@@ -2,6 +2,7 @@
 # Parsing the DAG imports no torch and no experiment module: run matrices are declared in the
 # experiments' YAML (replication.config.run_matrix), so one broken module breaks only its jobs.
 
+import functools
 import os
 import shutil
 import subprocess
@@ -18,7 +19,8 @@ try:
     SCALE = cfg.check_scale(config["scale"])
     SELECTED = cfg.selected_experiments(config["experiments"])
     EXTRA = config.get("extra_deltas") or None
-    RUNS = {exp: cfg.runs_of(exp, SCALE, EXTRA) for exp in SELECTED}
+    for _exp in SELECTED:  # bad extra deltas or run matrices: one line here, not one per job
+        cfg.runs_of(_exp, SCALE, EXTRA)
 except ReplicationError as err:
     raise WorkflowError(str(err)) from None
 
@@ -118,9 +120,15 @@ def settings_digest(wildcards):
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+@functools.cache
+def runs_at(experiment, scale):
+    """The run ids of an experiment at the scale its target names (not necessarily config["scale"])."""
+    return list(cfg.runs_of(experiment, scale, EXTRA))
+
+
 def run_results(wildcards):
     return expand("results/{scale}/{experiment}/{run}/result.json", scale=wildcards.scale,
-                  experiment=wildcards.experiment, run=RUNS[wildcards.experiment])
+                  experiment=wildcards.experiment, run=runs_at(wildcards.experiment, wildcards.scale))
 
 
 def final_metrics(wildcards):
