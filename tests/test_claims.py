@@ -118,8 +118,9 @@ def test_scorecard_names_each_experiments_precision(tmp_path, monkeypatch):
     assert cl.training_precision({"methods": {"wgan": {"precision": "bf16"}, "gan": {}}}) == "bf16"
     assert cl.training_precision({"runs": [{"precision": "bf16"}, {"precision": "fp32"}]}) == "bf16/fp32"
     resolve = cfg.resolve
-    monkeypatch.setattr(cfg, "resolve", lambda experiment, scale: {
-        **resolve(experiment, scale), **({"training": {"precision": "bf16"}} if experiment == "wgangp_toy" else {})})
+    monkeypatch.setattr(cfg, "resolve", lambda experiment, scale, extra_deltas=None: {
+        **resolve(experiment, scale, extra_deltas),
+        **({"training": {"precision": "bf16"}} if experiment == "wgangp_toy" else {})})
     frame = cl.scorecard("smoke", selected=[], results_root=tmp_path)
     toy = frame["claim_id"].isin({c.id for c in ALL if c.experiment == "wgangp_toy"})
     assert toy.any() and set(frame.loc[toy, "precision"]) == {"bf16"}

@@ -3,6 +3,7 @@ to a result bitwise equal to an uninterrupted run."""
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -120,6 +121,38 @@ def test_make_clean_removes_what_smoke_built_and_keeps_the_other_scales(tmp_path
     assert proc.returncode == 0, proc.stderr
     assert [p for p in smoke if (tmp_path / p).exists()] == []
     assert [p for p in kept if not (tmp_path / p).exists()] == []
+
+
+def _shell_commands(*config: str, env=None) -> list[list[str]]:
+    """The `replicate` command of every job of the whole smoke DAG (dry-run, -p), as argv."""
+    proc = snakemake("-n", "-p", "--forceall", "--cores", "8", "reports/smoke/all", "--config", "scale=smoke", *config,
+                     env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [line.split("Shell command: ", 1)[-1] for line in (proc.stdout + proc.stderr).splitlines()
+             if "-m replication.cli " in line]
+    return [shlex.split(line.split(" 2>&1")[0]) for line in lines]
+
+
+def test_data_root_extra_deltas_device_and_threads_reach_every_job(tmp_path):
+    deltas = tmp_path / "deltas.yaml"
+    deltas.write_text("{}\n")
+    commands = _shell_commands(f"data_root={tmp_path}/d", f"extra_deltas={deltas}", "device=cpu")
+    seen = set()
+    for argv in commands:
+        command = argv[5]
+        seen.add(command)
+        assert argv[3:5] == ["--data-root", f"{tmp_path}/d"], argv
+        if command in ("run", "evaluate", "summarize", "notebook", "scorecard"):
+            assert argv[argv.index("--extra-deltas") + 1] == str(deltas), argv
+        if command in ("run", "evaluate"):
+            assert argv[argv.index("--device") + 1] == "cpu", argv
+            assert int(argv[argv.index("--threads") + 1]) == min(cfg.threads_of(argv[6], "smoke"), 8), argv
+        if command == "fetch":
+            assert argv[argv.index("--root") + 1] == f"{tmp_path}/d", argv
+    assert {"fetch", "run", "evaluate", "summarize", "notebook", "scorecard", "manifest"} <= seen, seen
+    # REPLICATION_DATA, where set, is the data root of every job too.
+    env = {**os.environ, "REPLICATION_DATA": f"{tmp_path}/env"}
+    assert {tuple(argv[3:5]) for argv in _shell_commands(env=env)} == {("--data-root", f"{tmp_path}/env")}
 
 
 def _workdir(tmp_path: Path) -> Path:

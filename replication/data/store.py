@@ -47,6 +47,8 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def fetch_command(name: str, root: str | os.PathLike | None) -> str:
+    # $REPLICATION_DATA named too: `replicate --data-root` sets it for this process, not the user's shell
+    root = root if root is not None else os.environ.get("REPLICATION_DATA") or None
     return f"replicate fetch {name}" + (f" --root {root}" if root is not None else "")
 
 

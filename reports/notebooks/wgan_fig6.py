@@ -18,6 +18,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import pandas as pd
@@ -25,7 +26,7 @@ import pandas as pd
 from replication.experiments import Results
 from replication.experiments.wgan_stability import curves_figure, figure, outcome_table
 
-res = Results("wgan_stability", scale, results)
+res = Results("wgan_stability", scale, results, extra_deltas)
 generator = "nobn"
 figure(res, generator, reports);
 

@@ -12,6 +12,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import pandas as pd
@@ -20,7 +21,7 @@ from replication.experiments import Results
 from replication.experiments.wgan_curves import checkpoints, draw_curves, gan_panels
 from replication.report import figure_path
 
-res = Results("wgan_curves", scale, results)
+res = Results("wgan_curves", scale, results, extra_deltas)
 settings = res.settings
 seed = settings["seeds"][0]
 panels = gan_panels(res, seed)

@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import pandas as pd
@@ -24,7 +25,7 @@ from replication.experiments import Results
 from replication.experiments.wgangp_lsun_architectures import cells, figure, score_table
 from replication.report import figure_path
 
-res = Results("wgangp_lsun_architectures", scale, results)
+res = Results("wgangp_lsun_architectures", scale, results, extra_deltas)
 figure(res, reports);
 
 # %%

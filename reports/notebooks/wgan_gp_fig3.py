@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -25,7 +26,7 @@ from replication.experiments import Results
 from replication.experiments.wgangp_cifar_curves import LABELS, METHODS, curves
 from replication.report import figure_path
 
-res = Results("wgangp_cifar_curves", scale, results)
+res = Results("wgangp_cifar_curves", scale, results, extra_deltas)
 settings = res.settings
 frame = curves(res)
 summaries = pd.DataFrame([res.result(r) for r in res.runs(task="train")])

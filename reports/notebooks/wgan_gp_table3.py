@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -25,7 +26,7 @@ from replication.experiments import Results
 from replication.experiments.wgangp_cifar_resnet import LABELS, MODELS, OURS, TABLE3, curves, final_rows
 from replication.report import figure_path
 
-res = Results("wgangp_cifar_resnet", scale, results)
+res = Results("wgangp_cifar_resnet", scale, results, extra_deltas)
 settings = res.settings
 rows = final_rows(res)
 proxy = bool(rows.proxy.all())

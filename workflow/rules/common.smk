@@ -4,6 +4,7 @@
 
 import functools
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,9 +25,12 @@ try:
 except ReplicationError as err:
     raise WorkflowError(str(err)) from None
 
-# The interpreter running Snakemake has the package: no reliance on an activated venv.
-REPLICATE = f"{sys.executable} -m replication.cli"
-DATA_ROOT = os.environ.get("REPLICATION_DATA", config["data_root"])
+DATA_ROOT = os.environ.get("REPLICATION_DATA") or config["data_root"]
+# The interpreter running Snakemake has the package: no reliance on an activated venv. Every
+# job gets the data root on its command line (a fresh shell, or a cluster node, may lack the
+# variable); it is outside the rules' shell text, so moving the data reruns nothing.
+REPLICATE_ARGV = [sys.executable, "-m", "replication.cli", "--data-root", DATA_ROOT]
+REPLICATE = shlex.join(REPLICATE_ARGV)
 EXTRA_ARG = f"--extra-deltas {EXTRA}" if EXTRA else ""
 ALL_EXPERIMENTS = cfg.experiment_ids()
 ARTIFACT_OF = {a.replace("/", "_"): a for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}

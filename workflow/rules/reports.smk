@@ -33,8 +33,9 @@ rule notebook:
     params:
         artifact=_artifact,
         experiment=lambda wc: EXPERIMENT_OF[f"{wc.paper}_{wc.name}"],
+        extra=EXTRA_ARG,
     shell:
-        "{REPLICATE} notebook {params.artifact} --scale {wildcards.scale} 2>&1 | tee {log}"
+        "{REPLICATE} notebook {params.artifact} --scale {wildcards.scale} {params.extra} 2>&1 | tee {log}"
 
 
 rule scorecard:
@@ -50,8 +51,10 @@ rule scorecard:
         "logs/{scale}/scorecard.log",
     params:
         experiments=",".join(SELECTED),
+        extra=EXTRA_ARG,
     shell:
-        "{REPLICATE} scorecard --scale {wildcards.scale} --experiments {params.experiments} 2>&1 | tee {log}"
+        "{REPLICATE} scorecard --scale {wildcards.scale} --experiments {params.experiments} {params.extra} "
+        "2>&1 | tee {log}"
 
 
 rule manifest:
