@@ -23,6 +23,11 @@ include: "workflow/rules/experiments.smk"
 include: "workflow/rules/reports.smk"
 
 
+# At paper, before any job: every manual download the build's experiments need, at once.
+onstart:
+    paper_preflight()
+
+
 rule all:
     default_target: True
     input:

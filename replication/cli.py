@@ -7,6 +7,7 @@
     replicate scorecard --scale S               reports/<scale>/scorecard.{md,html,csv}
     replicate manifest --scale S                the reports/<scale>/all manifest (and the report's landing page)
     replicate fetch DATASET                     download/verify/pack a dataset
+    replicate preflight --scale S               every missing dataset, manual download and weights file, at once
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
 
@@ -86,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="processes decoding images (CelebA, LSUN)")
     p.add_argument("--describe", action="store_true", help="print the expected files and manual steps, fetch nothing")
 
+    p = sub.add_parser("preflight", help="list every missing dataset, manual download and weights file at once")
+    p.add_argument("--scale", default="paper", help="smoke | small | paper (default: paper)")
+    p.add_argument("--experiments", default="all", help="'all' or comma-separated ids")
+    p.add_argument("--allow-downloads", action="store_true",
+                   help="fail only on what needs a person (the workflow fetches the rest itself)")
+
     p = sub.add_parser("list", help="experiments, their runs and artifacts")
     _add_scale(p)
     p.add_argument("--networks", action="store_true", help="list the registered networks instead")
@@ -143,6 +150,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(data.describe(args.dataset, root))
         else:
             print(data.fetch(args.dataset, root, limit=args.limit, workers=args.workers))
+    elif args.command == "preflight":
+        from replication.preflight import report
+        text, ok = report(args.scale, cfg.selected_experiments(args.experiments), args.data_root,
+                          args.allow_downloads)
+        print(text)
+        return 0 if ok else 1
     elif args.command == "list" and args.networks:
         from replication.nets import list_networks
         for row in list_networks():

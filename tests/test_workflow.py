@@ -155,6 +155,22 @@ def test_data_root_extra_deltas_device_and_threads_reach_every_job(tmp_path):
     assert {tuple(argv[3:5]) for argv in _shell_commands(env=env)} == {("--data-root", f"{tmp_path}/env")}
 
 
+def test_paper_build_lists_every_manual_download_before_any_job(tmp_path):
+    """The onstart preflight: a paper build whose experiments need a manual download that is not
+    there stops before its first job (fetches included), naming each with its fix; a dry-run of
+    the same build on this data-less machine still works."""
+    work, data = _workdir(tmp_path), tmp_path / "data"
+    target = "results/paper/wae/vae_mnist_s0/result.json"
+    dry = snakemake("-n", "--cores", "1", target, "--config", f"data_root={data}", cwd=work)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    proc = snakemake("--cores", "1", target, "--config", f"data_root={data}", cwd=work, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert f"missing manual download: celeba ({data}/celeba/raw): run `replicate fetch celeba --root {data} --describe`" in out
+    assert "no job was started" in out and "rule fetch" not in out and "rule run" not in out
+    assert not data.exists()
+
+
 def _workdir(tmp_path: Path) -> Path:
     """A private copy of the workflow files, so test outputs never touch the repo's results/."""
     work = tmp_path / "work"

@@ -146,6 +146,21 @@ def measured(scale, experiments):
     return expand("results/{scale}/{experiment}/measured.json", scale=scale, experiment=experiments)
 
 
+def paper_preflight():
+    """Before the first job of a build with `paper` training or evaluation jobs (the Snakefile's
+    onstart: never in a dry-run): every manual download their experiments need, listed at once
+    by `replicate preflight`; what `replicate fetch` downloads by itself is left to the fetch rules."""
+    if workflow.touch:
+        return
+    experiments = sorted({job.wildcards.experiment for job in workflow.dag.needrun_jobs()
+                          if job.rule.name in ("run", "evaluate") and job.wildcards.scale == "paper"})
+    if experiments:
+        checked = subprocess.run([*REPLICATE_ARGV, "preflight", "--scale", "paper", "--allow-downloads",
+                                  "--experiments", ",".join(experiments)])
+        if checked.returncode != 0:
+            raise WorkflowError("preflight: inputs above are missing; no job was started")
+
+
 def notebooks(scale):
     names = [a.replace("/", "_") for exp in SELECTED for a in cfg.paper_file(exp)["artifacts"]]
     return expand("reports/{scale}/notebooks/{notebook}.ipynb", scale=scale, notebook=names)
