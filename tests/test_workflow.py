@@ -155,18 +155,19 @@ def test_data_root_extra_deltas_device_and_threads_reach_every_job(tmp_path):
     assert {tuple(argv[3:5]) for argv in _shell_commands(env=env)} == {("--data-root", f"{tmp_path}/env")}
 
 
-def test_paper_build_lists_every_manual_download_before_any_job(tmp_path):
+@pytest.mark.parametrize("target", ["results/paper/wae/vae_mnist_s0/result.json", "datasets"])
+def test_paper_build_lists_every_manual_download_before_any_job(tmp_path, target):
     """The onstart preflight: a paper build whose experiments need a manual download that is not
-    there stops before its first job (fetches included), naming each with its fix; a dry-run of
-    the same build on this data-less machine still works."""
+    there (a training job's, or DVC's data stage) stops before its first job (fetches included),
+    naming each with its fix; a dry-run of the same build on this data-less machine still works."""
     work, data = _workdir(tmp_path), tmp_path / "data"
-    target = "results/paper/wae/vae_mnist_s0/result.json"
     dry = snakemake("-n", "--cores", "1", target, "--config", f"data_root={data}", cwd=work)
     assert dry.returncode == 0, dry.stderr[-2000:]
     proc = snakemake("--cores", "1", target, "--config", f"data_root={data}", cwd=work, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert f"missing manual download: celeba ({data}/celeba/raw): run `replicate fetch celeba --root {data} --describe`" in out
+    assert ("missing manual download: imagenet32" in out) == (target == "datasets")  # the build's experiments only
     assert "no job was started" in out and "rule fetch" not in out and "rule run" not in out
     assert not data.exists()
 

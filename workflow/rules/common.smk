@@ -147,14 +147,19 @@ def measured(scale, experiments):
 
 
 def paper_preflight():
-    """Before the first job of a build with `paper` training or evaluation jobs (the Snakefile's
-    onstart: never in a dry-run): every manual download their experiments need, listed at once
-    by `replicate preflight`; what `replicate fetch` downloads by itself is left to the fetch rules."""
+    """Before the first job of a build with `paper` training or evaluation jobs, or of the
+    `datasets` target at paper (the Snakefile's onstart: never in a dry-run): every manual
+    download their experiments need, listed at once by `replicate preflight`; what
+    `replicate fetch` downloads by itself is left to the fetch rules."""
     if workflow.touch:
         return
-    experiments = sorted({job.wildcards.experiment for job in workflow.dag.needrun_jobs()
-                          if job.rule.name in ("run", "evaluate") and job.wildcards.scale == "paper"})
+    jobs = list(workflow.dag.needrun_jobs())
+    experiments = {job.wildcards.experiment for job in jobs
+                   if job.rule.name in ("run", "evaluate") and job.wildcards.scale == "paper"}
+    if SCALE == "paper" and any(job.rule.name == "datasets" for job in jobs):
+        experiments.update(SELECTED)
     if experiments:
+        experiments = sorted(experiments)
         checked = subprocess.run([*REPLICATE_ARGV, "preflight", "--scale", "paper", "--allow-downloads",
                                   "--experiments", ",".join(experiments)])
         if checked.returncode != 0:
