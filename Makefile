@@ -1,4 +1,4 @@
-# Fresh machine: `make smoke` rebuilds reports/all at scale smoke; `make test` runs the tests.
+# Fresh machine: `make smoke` rebuilds reports/smoke/all; `make test` runs the tests.
 # Both create the virtual environment (and, as root on Debian, the offline data packages).
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -26,20 +26,24 @@ system-deps:
 	else echo "note: without the Debian packages dataset-fashion-mnist and fortunes, 'replicate fetch' downloads the data"; fi
 
 smoke: env system-deps
-	$(BIN)/snakemake --cores $(CORES) reports/all --config scale=smoke
-	$(BIN)/snakemake --report reports/report.html --config scale=smoke
+	$(BIN)/snakemake --cores $(CORES) reports/smoke/all --config scale=smoke
+	$(BIN)/snakemake --report reports/smoke/report.html --config scale=smoke
 
 small: env system-deps
-	$(BIN)/snakemake --cores $(CORES) reports/all --config scale=small
+	$(BIN)/snakemake --cores $(CORES) reports/small/all --config scale=small
 
 paper: env
-	$(BIN)/snakemake --cores all reports/all --config scale=paper
+	$(BIN)/snakemake --cores all reports/paper/all --config scale=paper
 
 test: env system-deps
 	$(BIN)/pytest -q
 
+# Everything scale smoke built, its resumable state included (else a rebuild resumes finished
+# runs). .snakemake/ stays: it holds the other scales' records, and a missing file is rebuilt
+# whatever it says. reports/all and logs/manifest.log: where the manifest and its log were
+# before targets named their scale.
 clean:
-	rm -rf results/smoke reports/smoke logs/smoke .snakemake
+	rm -rf results/smoke results/.state/smoke reports/smoke logs/smoke reports/all logs/manifest.log
 
 # Speed of the papers' image steps vs an official-style loop (not part of the tests): benchmarks/README.md
 .PHONY: bench

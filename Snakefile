@@ -1,8 +1,9 @@
-# Rebuild every figure and table of WGAN, WGAN-GP and WAE:
-#     snakemake --cores 8 reports/all                         # scale=paper (default)
-#     snakemake --cores 2 reports/all --config scale=small    # CPU, offline data
-#     snakemake --cores 8 reports/all --config 'experiments=[wgan_distances]'
-# All logic lives in the `replication` package; rules only call `replicate ...`.
+# Rebuild every figure and table of WGAN, WGAN-GP and WAE at the scale the target names:
+#     snakemake --cores 8 reports/paper/all                   # the published settings (GPU)
+#     snakemake --cores 2 reports/small/all                   # CPU, offline data
+#     snakemake --cores 8 reports/paper/all --config 'experiments=[wgan_distances]'
+# Without a target: reports/<config scale>/all. All logic lives in the `replication` package;
+# rules only call `replicate ...`.
 
 from snakemake.utils import min_version
 
@@ -12,7 +13,7 @@ min_version("9.0")
 configfile: "workflow/config/config.yaml"
 
 
-# One browsable report of the study: snakemake --report reports/report.html --config scale=S
+# One browsable report of the study: snakemake --report reports/S/report.html --config scale=S
 report: "workflow/report/workflow.rst"
 
 
@@ -22,7 +23,12 @@ include: "workflow/rules/experiments.smk"
 include: "workflow/rules/reports.smk"
 
 
+# At paper, before any job: every manual download the build's experiments need, at once.
+onstart:
+    paper_preflight()
+
+
 rule all:
     default_target: True
     input:
-        "reports/all",
+        f"reports/{SCALE}/all",

@@ -222,7 +222,7 @@ def training_precision(settings) -> str:
 
 
 def scorecard(scale: str, selected: list[str], results_root: Path = Path("results"),
-              config_dir: Path = cfg.CONFIG_DIR) -> pd.DataFrame:
+              config_dir: Path = cfg.CONFIG_DIR, extra_deltas=None) -> pd.DataFrame:
     rows = []
     for claim in load_claims(config_dir):
         path = results_root / scale / claim.experiment / "measured.json"
@@ -230,7 +230,7 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
         measured = read_json(path) if chosen and path.exists() else None
         result, reason, value = verdict(claim, scale, measured, chosen)
         entry = (measured or {}).get(claim.key) or {}
-        settings = cfg.resolve(claim.experiment, scale)
+        settings = cfg.resolve(claim.experiment, scale, extra_deltas)  # the runs' settings
         text = {field: render(getattr(claim, field), settings, f"claim {claim.id}", cfg.features_of(scale))
                 for field in ("claim", "measure", "rationale")}
         rows.append({

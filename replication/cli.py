@@ -5,17 +5,22 @@
     replicate summarize EXPERIMENT --scale S    measured values for the claims
     replicate notebook ARTIFACT --scale S       execute one report notebook (jupytext + papermill)
     replicate scorecard --scale S               reports/<scale>/scorecard.{md,html,csv}
-    replicate manifest --scale S                the reports/all manifest (and the report's landing page)
+    replicate manifest --scale S                the reports/<scale>/all manifest (and the report's landing page)
     replicate compare A B --scale S             differences between two builds' measured values
     replicate fetch DATASET                     download/verify/pack a dataset
+    replicate preflight --scale S               every missing dataset, manual download and weights file, at once
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
     replicate convert-checkpoints PATH...       rewrite training checkpoints from before weights-only loading
+
+Every command reads datasets under --data-root DIR (before or after the command; default
+$REPLICATION_DATA, else ./data): the workflow passes its `data_root` to every job this way.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,9 +32,22 @@ def _add_scale(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra-deltas", default=None, help="YAML of extra setting deltas (tests, exploration)")
 
 
+DATA_ROOT_HELP = "data root (default: $REPLICATION_DATA, else ./data)"
+
+
+class _Sub(argparse.ArgumentParser):
+    """A subcommand that also takes --data-root after its name (SUPPRESS: an absent one keeps
+    the value given before the command)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_argument("--data-root", default=argparse.SUPPRESS, help=DATA_ROOT_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="replicate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--data-root", default=None, help=DATA_ROOT_HELP)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Sub)
 
     for name, text in (("run", "train/evaluate one run of an experiment"),
                        ("evaluate", "score a run's final networks (reruns from pulled checkpoints)")):
@@ -58,11 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", type=Path)
     p.add_argument("--out", default=None, type=Path, help="default reports/<scale>")
 
-    p = sub.add_parser("manifest", help="write the reports/all manifest")
+    p = sub.add_parser("manifest", help="write the reports/<scale>/all manifest")
     _add_scale(p)
     p.add_argument("--experiments", default="all")
     p.add_argument("--reports", default="reports", type=Path)
-    p.add_argument("--out", default=Path("reports/all"), type=Path)
+    p.add_argument("--out", default=None, type=Path, help="default reports/<scale>/all")
 
     p = sub.add_parser("compare", help="differences between two builds' measured values (exit 1 if any)")
     p.add_argument("a", type=Path, help="a results root (e.g. results) or a published folder")
@@ -73,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fetch", help="download (where allowed), verify and pack a dataset")
     p.add_argument("dataset")
-    p.add_argument("--root", default=None, help="data root (default: $REPLICATION_DATA or ./data)")
+    p.add_argument("--root", default=None, help="data root (same as --data-root)")
     p.add_argument("--limit", type=int, default=None, help="pack at most this many images (LSUN, ImageNet 32)")
     p.add_argument("--workers", type=int, default=1, help="processes decoding images (CelebA, LSUN)")
     p.add_argument("--describe", action="store_true", help="print the expected files and manual steps, fetch nothing")
@@ -81,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("convert-checkpoints", help="rewrite checkpoint.pt files written before weights-only "
                                                    "loading (read as data too)")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p = sub.add_parser("preflight", help="list every missing dataset, manual download and weights file at once")
+    p.add_argument("--scale", default="paper", help="smoke | small | paper (default: paper)")
+    p.add_argument("--experiments", default="all", help="'all' or comma-separated ids")
+    p.add_argument("--allow-downloads", action="store_true",
+                   help="fail only on what needs a person (the workflow fetches the rest itself)")
 
     p = sub.add_parser("list", help="experiments, their runs and artifacts")
     _add_scale(p)
@@ -105,6 +128,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if hasattr(args, "scale"):
         cfg.check_scale(args.scale)
+    if args.data_root is not None:
+        # Every reader of data (runs, evaluations, summaries, notebook kernels) asks
+        # replication.data.data_root(), which falls back to this variable.
+        os.environ["REPLICATION_DATA"] = str(Path(args.data_root).expanduser().resolve())
     if args.command == "run":
         from replication.runs import execute_run
         print(execute_run(args.experiment, args.run, args.scale, args.device, args.threads, args.results, args.extra_deltas))
@@ -117,11 +144,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(execute_summary(args.experiment, args.scale, args.results, args.extra_deltas))
     elif args.command == "notebook":
         from replication.report import run_notebook
-        print(run_notebook(args.artifact, args.scale, args.results, args.reports))
+        print(run_notebook(args.artifact, args.scale, args.results, args.reports, args.extra_deltas))
     elif args.command == "scorecard":
         from replication.claims import scorecard, write_scorecard
         selected = cfg.selected_experiments(args.experiments)
-        frame = scorecard(args.scale, selected, args.results)
+        frame = scorecard(args.scale, selected, args.results, extra_deltas=args.extra_deltas)
         for path in write_scorecard(frame, args.out or Path("reports") / args.scale):
             print(path)
     elif args.command == "manifest":
@@ -135,14 +162,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1 if lines else 0
     elif args.command == "fetch":
         from replication import data
+        root = args.root or args.data_root
         if args.describe:
-            print(data.describe(args.dataset, args.root))
+            print(data.describe(args.dataset, root))
         else:
-            print(data.fetch(args.dataset, args.root, limit=args.limit, workers=args.workers))
+            print(data.fetch(args.dataset, root, limit=args.limit, workers=args.workers))
     elif args.command == "convert-checkpoints":
         from replication.train.loop import convert_checkpoint
         for path in args.paths:
             print(f"{path}: {'converted' if convert_checkpoint(path) else 'already loads as data'}")
+    elif args.command == "preflight":
+        from replication.preflight import report
+        text, ok = report(args.scale, cfg.selected_experiments(args.experiments), args.data_root,
+                          args.allow_downloads)
+        print(text)
+        return 0 if ok else 1
     elif args.command == "list" and args.networks:
         from replication.nets import list_networks
         for row in list_networks():

@@ -1,8 +1,9 @@
-"""Report notebooks and the ``reports/all`` manifest.
+"""Report notebooks and the ``reports/<scale>/all`` manifest.
 
 Notebooks are jupytext "percent" scripts in ``reports/notebooks/<paper>_<name>.py`` (plain
 Python, diffable, open in Jupyter as notebooks). ``run_notebook`` converts one in memory and
-executes it with papermill (parameters cell: scale, results, reports), keeping the executed
+executes it with papermill (parameters cell: scale, results, reports, extra_deltas: the runs'
+settings, so a notebook reads them as the runs did), keeping the executed
 copy at ``reports/<scale>/notebooks/<paper>_<name>.ipynb``. Papermill rather than Snakemake's
 ``notebook:`` directive: the notebooks then also run standalone, by hand, with defaults.
 """
@@ -48,7 +49,8 @@ def artifacts(selected: list[str]) -> list[str]:
     return [a for exp in selected for a in cfg.paper_file(exp)["artifacts"]]
 
 
-def run_notebook(artifact: str, scale: str, results: str = "results", reports: str = "reports") -> Path:
+def run_notebook(artifact: str, scale: str, results: str = "results", reports: str = "reports",
+                 extra_deltas: str | os.PathLike | None = None) -> Path:
     import jupytext
     import papermill
 
@@ -59,7 +61,9 @@ def run_notebook(artifact: str, scale: str, results: str = "results", reports: s
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp.ipynb")  # papermill needs the .ipynb suffix
     try:
-        papermill.execute_notebook(notebook, str(tmp), parameters={"scale": scale, "results": results, "reports": reports},
+        parameters = {"scale": scale, "results": str(results), "reports": str(reports),
+                      "extra_deltas": None if extra_deltas is None else str(extra_deltas)}
+        papermill.execute_notebook(notebook, str(tmp), parameters=parameters,
                                    kernel_name="python3", progress_bar=False, cwd=str(Path.cwd()))
         os.replace(tmp, out)
     finally:
@@ -174,9 +178,20 @@ def _git_commit() -> str | None:
         return None
 
 
-def write_manifest(scale: str, selected: list[str], reports: Path = Path("reports"), out: Path = Path("reports/all")) -> Path:
-    """``reports/all``: the scale, every figure and table under reports/<scale>/ with its
+# Not hashed into the manifest: the manifest itself and the browsable report, built after it.
+UNLISTED = ("all", "report.html", "report.zip")
+
+
+def manifest_path(scale: str, reports: str | Path = "reports") -> Path:
+    """``reports/<scale>/all``: each scale its own target, so building one never makes another
+    look done."""
+    return Path(reports) / scale / "all"
+
+
+def write_manifest(scale: str, selected: list[str], reports: Path = Path("reports"), out: Path | None = None) -> Path:
+    """``reports/<scale>/all``: the scale, every figure and table under reports/<scale>/ with its
     sha256, and the verdict of every claim."""
+    out = manifest_path(scale, reports) if out is None else out
     root = Path(reports) / scale
     scorecard = root / "scorecard.csv"
     if not scorecard.exists():
@@ -185,7 +200,8 @@ def write_manifest(scale: str, selected: list[str], reports: Path = Path("report
 
     from replication.io import sha256_file, write_json
 
-    files = {str(p): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith(".")}
+    files = {str(p): sha256_file(p) for p in sorted(root.rglob("*"))
+             if p.is_file() and not p.name.startswith(".") and p.relative_to(root).as_posix() not in UNLISTED}
     claims = pd.read_csv(scorecard, keep_default_na=False)
     write_json(out, {
         "scale": scale,

@@ -57,9 +57,9 @@ def test_experiment_stage_outs_hold_its_snakemake_outputs(stages, exp):
 
 def test_reports_stage_outs_hold_the_report_files(stages):
     cmd, outs, _ = stages["reports"]
-    assert "reports/all" in cmd
-    produced = [p for p in snakemake_outputs("reports/all") if p.startswith("reports/")]
-    assert produced and all(_under(p, outs) for p in produced)
+    assert cmd.endswith(f"-- reports/{SCALE}/all")
+    produced = [p for p in snakemake_outputs(f"reports/{SCALE}/all") if p.startswith("reports/")]
+    assert f"reports/{SCALE}/all" in produced and all(_under(p, outs) for p in produced)
 
 
 def test_data_stage_fetches_what_the_scale_reads(stages):

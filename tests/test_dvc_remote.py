@@ -70,7 +70,7 @@ def test_repro_push_pull_and_evaluation_from_pulled_checkpoints(tmp_path):
 
     sh(first, "dvc", "repro")
     run_dir = f"results/smoke/{EXPERIMENT}"
-    assert (first / "reports/all").exists() and (first / run_dir / "measured.json").exists()
+    assert (first / "reports/smoke/all").exists() and (first / run_dir / "measured.json").exists()
     checkpoints = sorted((first / run_dir).glob("*/final/*.pt"))
     assert checkpoints  # each training job's final networks are in the experiment stage's outs
     sh(first, "dvc", "push")
@@ -81,14 +81,14 @@ def test_repro_push_pull_and_evaluation_from_pulled_checkpoints(tmp_path):
     sh(second, "dvc", "pull")
     for out in (run_dir, "reports/smoke"):
         assert _files(second / out) == _files(first / out)
-    assert (second / "reports/all").read_bytes() == (first / "reports/all").read_bytes()
+    assert (second / "reports/smoke/all").read_bytes() == (first / "reports/smoke/all").read_bytes()
     assert "Data and pipelines are up to date" in sh(second, "dvc", "status")
     again = sh(second, "dvc", "repro")
     assert "Running stage" not in again, again
 
     # A reviewer reruns evaluation and reports only: the table comes back from the pulled
     # checkpoints through the evaluation jobs, with no training job.
-    sh(second, "snakemake", "--touch", "--cores", "1", "--config", "scale=smoke", "--", "reports/all")
+    sh(second, "snakemake", "--touch", "--cores", "1", "--config", "scale=smoke", "--", "reports/smoke/all")
     table = second / "reports/smoke" / ARTIFACT
     shutil.rmtree(table)
     (second / run_dir / "measured.json").unlink()

@@ -1,6 +1,6 @@
 """The browsable Snakemake report: every artifact has a category, a title and a caption; the
 scorecard is its landing page with each row linking to its figure; and the report of a real
-``reports/all`` build (``snakemake --report``) shows every artifact of it under its category."""
+``reports/<scale>/all`` build (``snakemake --report``) shows every artifact of it under its category."""
 
 import json
 import re
@@ -59,11 +59,27 @@ def test_landing_page_rows_link_to_their_figures(tmp_path):
     assert "<strong>not evaluated</strong>" in html and "only_gp_trains_all" in html
 
 
+def test_the_manifest_lists_its_scales_files_but_not_itself_or_the_report(tmp_path):
+    root = tmp_path / "small"
+    rep.figure_path(tmp_path, "small", "wgan/fig3").write_bytes(b"png")
+    pd.DataFrame([{"claim_id": "c", "artifact": "wgan/fig3", "verdict": "reproduced", "reproduced": 1, "published": 1,
+                   "tolerance": "", "reason": ""}]).to_csv(root / "scorecard.csv", index=False)
+    for stale in ("all", "report.html"):  # an earlier manifest, a report built after it
+        (root / stale).write_text("old")
+    out = rep.write_manifest("small", ["wgan_curves"], tmp_path)
+    assert out == rep.manifest_path("small", tmp_path) == root / "all"
+    manifest = json.loads(out.read_text())
+    assert manifest["scale"] == "small"
+    assert sorted(manifest["files"]) == [str(root / "scorecard.csv"), str(root / "wgan/fig3/fig3.png")]
+
+
 def _manifest():
-    manifest = REPO / "reports" / "all"
-    if not manifest.exists():
-        pytest.skip("no reports/all: build it first (make smoke)")
-    return json.loads(manifest.read_text())
+    """The manifest of the scale built here (make smoke builds reports/smoke/all)."""
+    for scale in cfg.SCALES:
+        manifest = rep.manifest_path(scale, REPO / "reports")
+        if manifest.exists():
+            return json.loads(manifest.read_text())
+    pytest.skip("no reports/<scale>/all: build one first (make smoke)")
 
 
 def _embedded(html: str, name: str):
@@ -71,7 +87,7 @@ def _embedded(html: str, name: str):
 
 
 def test_report_of_the_built_study_shows_every_artifact_with_its_category(tmp_path):
-    """``snakemake --report`` over the experiments of the current reports/all (make smoke builds it
+    """``snakemake --report`` over the experiments of a built reports/<scale>/all (make smoke builds it
     in CI): each artifact's figures and tables under paper -> artifact, labelled and captioned, the
     scorecard on the landing page with rows that open figures of the report."""
     manifest = _manifest()

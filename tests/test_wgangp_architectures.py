@@ -112,7 +112,9 @@ def test_architectures_at_reduced_scales_keep_their_depth_and_take_the_datas_cha
 
 
 def test_thresholds_rescale_to_the_proxy_by_the_settings_rule():
-    rule = {"baseline_score": 7.24, "baseline_fraction_of_real": 0.504}
+    from replication.settings.experiments import Rescale
+
+    rule = Rescale(baseline_score=7.24, baseline_fraction_of_real=0.504)
     assert rescaled([1.0, 5.0, 9.0], 12.0, rule, proxy=False) == [1.0, 5.0, 9.0]  # Inception: as published
     low, base = rescaled([1.0, 7.24], 9.0, rule, proxy=True)
     assert low == 1.0 and base == pytest.approx(1 + 0.504 * 8.0)  # the paper's DCGAN -> half the real score's excess

@@ -63,6 +63,9 @@ class DatasetSpec:
     # (data root → {file: check}) downloads and verifies them itself, raising ReplicationError
     # with the manual step when it cannot
     fetch_files: Callable[[Path], dict[str, dict]] | None = None
+    # the raw files must be got by hand first: no automatic source, or one that refuses scripts
+    # (Google Drive's quota on CelebA); `replicate preflight` and error messages say so
+    manual_download: bool = False
 
 
 DATASETS: dict[str, DatasetSpec] = {}
@@ -201,7 +204,7 @@ register(DatasetSpec(
     manual="from the CelebA page (mmlab.ie.cuhk.edu.hk/projects/CelebA.html, Google Drive 'Align&Cropped Images') "
            "download img_align_celeba.zip and Eval/list_eval_partition.txt; put both in the raw folder "
            "(the zip is checked and unpacked to img_align_celeba/, or unpack it there yourself)",
-    pack=pack_celeba, splits=celeba_splits(),
+    pack=pack_celeba, splits=celeba_splits(), manual_download=True,
 ))
 
 # --- LSUN bedrooms ------------------------------------------------------------------------
@@ -242,7 +245,7 @@ register(DatasetSpec(
            "Imagenet32_val.zip, and unzip both in the raw folder (giving Imagenet32_train/train_data_batch_1..10 "
            "and Imagenet32_val/val_data); note the WGAN-GP authors used the older PixelRNN 32x32 release "
            "(igul222/nn tflib/small_imagenet_32.py)",
-    pack=pack_imagenet32, splits={"train": Split(("train",)), "valid": Split(("valid",))},
+    pack=pack_imagenet32, splits={"train": Split(("train",)), "valid": Split(("valid",))}, manual_download=True,
 ))
 
 # --- text ---------------------------------------------------------------------------------

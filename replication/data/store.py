@@ -47,6 +47,8 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def fetch_command(name: str, root: str | os.PathLike | None) -> str:
+    # $REPLICATION_DATA named too: `replicate --data-root` sets it for this process, not the user's shell
+    root = root if root is not None else os.environ.get("REPLICATION_DATA") or None
     return f"replicate fetch {name}" + (f" --root {root}" if root is not None else "")
 
 
@@ -283,14 +285,16 @@ def read_manifest(name: str, root) -> tuple[DatasetSpec, Path, dict]:
     spec = get_spec(name)
     home = data_root(root) / name
     if not (home / "manifest.json").exists():
-        manual = "" if not _needs_manual(spec) else f" (after the manual download: {spec.manual})"
+        manual = "" if not needs_manual_download(spec) else f" (after the manual download: {spec.manual})"
         raise ReplicationError(f"dataset {name} is not prepared in {home}: run "
                                f"`{fetch_command(name, root)}`{manual}")
     return spec, home, read_json(home / "manifest.json")
 
 
-def _needs_manual(spec: DatasetSpec) -> bool:
-    return not spec.archives and spec.copy_local is None and not all(item.urls for item in spec.raw)
+def needs_manual_download(spec: DatasetSpec) -> bool:
+    """Whether a person must fetch the raw files first (declared, or no automatic source)."""
+    return spec.manual_download or (not spec.archives and spec.copy_local is None
+                                    and not all(item.urls for item in spec.raw))
 
 
 def read_split(name: str, split: str, root) -> tuple[DatasetSpec, dict]:

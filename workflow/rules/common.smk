@@ -2,7 +2,9 @@
 # Parsing the DAG imports no torch and no experiment module: run matrices are declared in the
 # experiments' YAML (replication.config.run_matrix), so one broken module breaks only its jobs.
 
+import functools
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,13 +20,17 @@ try:
     SCALE = cfg.check_scale(config["scale"])
     SELECTED = cfg.selected_experiments(config["experiments"])
     EXTRA = config.get("extra_deltas") or None
-    RUNS = {exp: cfg.runs_of(exp, SCALE, EXTRA) for exp in SELECTED}
+    for _exp in SELECTED:  # bad extra deltas or run matrices: one line here, not one per job
+        cfg.runs_of(_exp, SCALE, EXTRA)
 except ReplicationError as err:
     raise WorkflowError(str(err)) from None
 
-# The interpreter running Snakemake has the package: no reliance on an activated venv.
-REPLICATE = f"{sys.executable} -m replication.cli"
-DATA_ROOT = os.environ.get("REPLICATION_DATA", config["data_root"])
+DATA_ROOT = os.environ.get("REPLICATION_DATA") or config["data_root"]
+# The interpreter running Snakemake has the package: no reliance on an activated venv. Every
+# job gets the data root on its command line (a fresh shell, or a cluster node, may lack the
+# variable); it is outside the rules' shell text, so moving the data reruns nothing.
+REPLICATE_ARGV = [sys.executable, "-m", "replication.cli", "--data-root", DATA_ROOT]
+REPLICATE = shlex.join(REPLICATE_ARGV)
 EXTRA_ARG = f"--extra-deltas {EXTRA}" if EXTRA else ""
 ALL_EXPERIMENTS = cfg.experiment_ids()
 ARTIFACT_OF = {a.replace("/", "_"): a for exp in ALL_EXPERIMENTS for a in cfg.paper_file(exp)["artifacts"]}
@@ -120,9 +126,15 @@ def settings_digest(wildcards):
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+@functools.cache
+def runs_at(experiment, scale):
+    """The run ids of an experiment at the scale its target names (not necessarily config["scale"])."""
+    return list(cfg.runs_of(experiment, scale, EXTRA))
+
+
 def run_results(wildcards):
     return expand("results/{scale}/{experiment}/{run}/result.json", scale=wildcards.scale,
-                  experiment=wildcards.experiment, run=RUNS[wildcards.experiment])
+                  experiment=wildcards.experiment, run=runs_at(wildcards.experiment, wildcards.scale))
 
 
 def final_metrics(wildcards):
@@ -134,6 +146,26 @@ def final_metrics(wildcards):
 
 def measured(scale, experiments):
     return expand("results/{scale}/{experiment}/measured.json", scale=scale, experiment=experiments)
+
+
+def paper_preflight():
+    """Before the first job of a build with `paper` training or evaluation jobs, or of the
+    `datasets` target at paper (the Snakefile's onstart: never in a dry-run): every manual
+    download their experiments need, listed at once by `replicate preflight`; what
+    `replicate fetch` downloads by itself is left to the fetch rules."""
+    if workflow.touch:
+        return
+    jobs = list(workflow.dag.needrun_jobs())
+    experiments = {job.wildcards.experiment for job in jobs
+                   if job.rule.name in ("run", "evaluate") and job.wildcards.scale == "paper"}
+    if SCALE == "paper" and any(job.rule.name == "datasets" for job in jobs):
+        experiments.update(SELECTED)
+    if experiments:
+        experiments = sorted(experiments)
+        checked = subprocess.run([*REPLICATE_ARGV, "preflight", "--scale", "paper", "--allow-downloads",
+                                  "--experiments", ",".join(experiments)])
+        if checked.returncode != 0:
+            raise WorkflowError("preflight: inputs above are missing; no job was started")
 
 
 def notebooks(scale):

@@ -1,6 +1,8 @@
-# Report notebooks (one per artifact), the scorecard, and the reports/all manifest. Every figure
-# and table is annotated for `snakemake --report reports/report.html` (category: the paper,
-# subcategory: the artifact, labels: scale, method, architecture; captions in workflow/report/).
+# Report notebooks (one per artifact), the scorecard, and the reports/<scale>/all manifest: the
+# scale comes from the target's path, so each scale has its own. Every figure and table is
+# annotated for `snakemake --report reports/<scale>/report.html --config scale=<scale>`
+# (category: the paper, subcategory: the artifact, labels: scale, method, architecture; captions
+# in workflow/report/).
 
 from replication import report as rep
 
@@ -31,38 +33,40 @@ rule notebook:
     params:
         artifact=_artifact,
         experiment=lambda wc: EXPERIMENT_OF[f"{wc.paper}_{wc.name}"],
+        extra=EXTRA_ARG,
     shell:
-        "{REPLICATE} notebook {params.artifact} --scale {wildcards.scale} 2>&1 | tee {log}"
+        "{REPLICATE} notebook {params.artifact} --scale {wildcards.scale} {params.extra} 2>&1 | tee {log}"
 
 
 rule scorecard:
     input:
-        measured(SCALE, SELECTED),
+        lambda wc: measured(wc.scale, SELECTED),
         claims=expand("workflow/config/claims/{experiment}.yaml", experiment=ALL_EXPERIMENTS),
     output:
-        md=f"reports/{SCALE}/scorecard.md",
-        html=report(f"reports/{SCALE}/scorecard.html", caption="../report/scorecard.rst", category="Scorecard",
-                    labels={"scale": SCALE}),
-        csv=f"reports/{SCALE}/scorecard.csv",
+        md="reports/{scale}/scorecard.md",
+        html=report("reports/{scale}/scorecard.html", caption="../report/scorecard.rst", category="Scorecard",
+                    labels=lambda wc: {"scale": wc.scale}),
+        csv="reports/{scale}/scorecard.csv",
     log:
-        f"logs/{SCALE}/scorecard.log",
+        "logs/{scale}/scorecard.log",
     params:
         experiments=",".join(SELECTED),
+        extra=EXTRA_ARG,
     shell:
-        "{REPLICATE} scorecard --scale {SCALE} --experiments {params.experiments} 2>&1 | tee {log}"
+        "{REPLICATE} scorecard --scale {wildcards.scale} --experiments {params.experiments} {params.extra} "
+        "2>&1 | tee {log}"
 
 
 rule manifest:
     input:
         rules.scorecard.output,
-        notebooks(SCALE),
+        lambda wc: notebooks(wc.scale),
     output:
-        "reports/all",
-        index=f"reports/{SCALE}/report_index.rst",  # the report's landing page: the scorecard, rows linked
+        "reports/{scale}/all",
+        index="reports/{scale}/report_index.rst",  # the report's landing page: the scorecard, rows linked
     params:
-        scale=SCALE,
         experiments=",".join(SELECTED),
     log:
-        "logs/manifest.log",
+        "logs/{scale}/manifest.log",
     shell:
-        "{REPLICATE} manifest --scale {params.scale} --experiments {params.experiments} 2>&1 | tee {log}"
+        "{REPLICATE} manifest --scale {wildcards.scale} --experiments {params.experiments} 2>&1 | tee {log}"
