@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: env system-deps smoke small paper test clean
+.PHONY: env system-deps smoke small paper test controls clean
 
 env: $(VENV)/.installed
 
@@ -37,6 +37,10 @@ paper: env
 
 test: env system-deps
 	$(BIN)/pytest -q
+
+# The claims' slow controls too (runs that really train; tens of minutes, outside CI).
+controls: env system-deps
+	$(BIN)/pytest -q tests/test_controls.py --slow-controls
 
 # Everything scale smoke built, its resumable state included (else a rebuild resumes finished
 # runs). .snakemake/ stays: it holds the other scales' records, and a missing file is rebuilt

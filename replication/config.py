@@ -23,7 +23,7 @@ import jsonschema
 import yaml
 
 from replication.errors import ReplicationError
-from replication.settings import merge, parse, setting_at
+from replication.settings import merge, parse, setting_at, variant_paths
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO / "workflow" / "config"
@@ -140,7 +140,9 @@ def _resolve(exp_id: str, scale: str, deltas_name: str | None, deltas_text: str 
 
     path = (config_dir / "experiments" / f"{exp_id}.yaml").relative_to(config_dir.parent.parent)
     settings = paper_file(exp_id, config_dir)["settings"]
-    settings = merge(settings, scale_file(scale, config_dir).get(exp_id, {}), f"scales/{scale}.yaml: {exp_id}")
+    variants = variant_paths(SETTINGS[exp_id])
+    settings = merge(settings, scale_file(scale, config_dir).get(exp_id, {}), f"scales/{scale}.yaml: {exp_id}",
+                     open_paths=variants)
     if deltas_name:
         try:
             doc = yaml.safe_load(deltas_text) or {}
@@ -148,7 +150,7 @@ def _resolve(exp_id: str, scale: str, deltas_name: str | None, deltas_text: str 
             raise ReplicationError(f"invalid YAML in {deltas_name}: {err}".replace("\n", " ")) from None
         if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
             raise ReplicationError(f"{deltas_name}: expected {{experiment id: {{setting: value}}}}")
-        settings = merge(settings, doc.get(exp_id, {}), f"{deltas_name}: {exp_id}")
+        settings = merge(settings, doc.get(exp_id, {}), f"{deltas_name}: {exp_id}", open_paths=variants)
     return parse(SETTINGS[exp_id], settings, f"{path} (scale {scale}): settings")
 
 

@@ -239,6 +239,9 @@ def execute_summary(exp_id: str, scale: str, results_root: Path = Path("results"
     module = get(exp_id)
     res = Results(exp_id, scale, results_root, extra_deltas)
     measured = module.summarize(res)
+    seeds = len(getattr(res.settings, "seeds", [0]))
+    for entry in measured.values():  # the seeds a value rests on: every seed of the experiment unless it says
+        entry.setdefault("seeds", seeds)
     json.dumps(measured, default=str)  # fail here, not halfway through writing
     out = res.dir / "measured.json"
     write_json(out, measured)

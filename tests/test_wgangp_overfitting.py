@@ -37,12 +37,19 @@ class _Step:
         self.objective = objectives.get(self.spec.objective)
         self.constraint = build_constraint(self.spec.lipschitz, nn.Identity())
         self.fixed_generator = False
+        self.generator = None  # set by _probe
+
+    def generate(self, z):
+        from replication.train.evaluation import generate_from
+
+        return generate_from(self.generator, z, torch.device("cpu"))
 
 
 def _probe(critic, gen, step, samples, batch_size, seed=0):
     from replication.settings.training import EvaluationSpec
 
     spec = EvaluationSpec(every=1, probes=("critic_loss",), samples=samples, batch_size=batch_size)
+    step.generator = gen
     data = EvalData(real=lambda n, g: torch.randn(n, 4, generator=g) + 2, noise=lambda n, g: torch.randn(n, 3, generator=g))
     ev = EvalContext(0, {"critic": critic, "generator": gen}, step, data, spec, torch.Generator().manual_seed(seed),
                      torch.device("cpu"), None, None)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from replication.data.toy import gaussian_noise
 from replication.runs import Results, RunContext
 from replication.recipes import images
-from replication.recipes.outcomes import every, measures_header, note, outcomes
+from replication.recipes.outcomes import every, measures_header, note, outcomes, progress, rows_where
 
 FIGURES = {"dcgan": "wgan/fig5", "nobn": "wgan/fig6", "mlp": "wgan/fig7"}
 METHODS = ("wgan", "gan")  # the figures' left and right columns
@@ -48,34 +48,42 @@ def EVALUATE(ctx: RunContext, networks: dict) -> dict:
 
 
 def summarize(res: Results) -> dict:
+    fid = {run: progress(res, run, "fid") for run in res.runs()}
     return judge(outcomes(res, "generator", res.features), res.settings.outcome[res.features],
-                 measures_header(res, res.features), res.files(res.runs(), "final_metrics.json"))
+                 measures_header(res, res.features), res.files(res.runs(), "final_metrics.json"), fid)
 
 
-def judge(table, limits, header: str, files: str) -> dict:
+def judge(table, limits, header: str, files: str, fid: dict | None = None) -> dict:
     """The claims from the runs' outcomes (one row per run: method, generator, seed, outcome and
-    the measures); every claim must hold for every seed."""
+    the measures); every claim must hold for every seed. ``fid``: each run's training progress
+    ({run: recipes.outcomes.progress}), for the claims layer's trained rule."""
+    def runs(roles: dict) -> dict:  # {run: role} -> the entry's runs (none without progress)
+        return {r: {**fid[r], "role": role} for r, role in roles.items()} if fid else {}
+
+    def of(**where) -> list[str]:
+        return list(rows_where(table, **where)["run"])
+
+    baselines = {r: "control" for r in of(generator=BASELINE)}
     collapse_measured = limits.collapse_effective_classes is not None
     no_labels = f"no collapse measure: {header.split(' ')[0]} features carry no class labels"
-    # A method's failure with another generator is judged only beside its own working positive
-    # control, the DCGAN generator under the same budget (under-training is not failure).
-    controls = all(every(table, "works", method=m, generator=BASELINE) for m in METHODS)
+    # A run expected to fail is judged beside its method's positive control (the DCGAN generator
+    # under the same budget), which must have trained: the claims layer's rule (runs' roles).
     control_note = "; positive controls (DCGAN generator): " + ", ".join(
         f"{r.method.upper()} {r.outcome}" for r in table[table["generator"] == BASELINE].itertuples())
-    out: dict = {"dcgan_both_work": {"value": controls, "file": files,
-                                     "note": note(header, table[table["generator"] == BASELINE])}}
+    out: dict = {"dcgan_both_work": {"value": all(every(table, "works", method=m, generator=BASELINE) for m in METHODS),
+                                     "file": files, "note": note(header, table[table["generator"] == BASELINE]),
+                                     "runs": runs(dict.fromkeys(of(generator=BASELINE), "works"))}}
     for key, generator, gan_outcome in (("nobn_wgan_works_gan_fails", "nobn", "fails"),
                                         ("mlp_wgan_works_gan_collapses", "mlp", "collapses")):
         frame = table[table["generator"] == generator]
-        if not controls:
-            out[key] = {"value": None, "reason": "a method that does not work with the DCGAN generator under the same "
-                                                 "budget says nothing by failing here; " + note(header, frame, control_note)}
-        elif gan_outcome == "collapses" and not collapse_measured:
+        if gan_outcome == "collapses" and not collapse_measured:
             out[key] = {"value": None, "reason": no_labels}
         else:
             out[key] = {"value": every(table, "works", method="wgan", generator=generator)
                         and every(table, gan_outcome, method="gan", generator=generator),
-                        "file": files, "note": note(header, frame, control_note)}
+                        "file": files, "note": note(header, frame, control_note),
+                        "runs": runs({**baselines, **dict.fromkeys(of(method="wgan", generator=generator), "works"),
+                                      **dict.fromkeys(of(method="gan", generator=generator), "fails")})}
     # "In no experiment did we see evidence of mode collapse for the WGAN algorithm": judged on the
     # WGAN runs that pass the quality gate (a failed run's samples cannot show it)
     wgan = table[table["method"] == "wgan"]
@@ -87,6 +95,7 @@ def judge(table, limits, header: str, files: str) -> dict:
                                                             "collapse; " + note(header, wgan)}
     else:
         out["no_wgan_collapse"] = {"value": bool((judged["outcome"] != "collapses").all()), "file": files,
+                                   "runs": runs(dict.fromkeys(judged["run"], "works")),
                                    "note": note(header, wgan, f"; judged on {len(judged)} of {len(wgan)} WGAN runs "
                                                               "(those passing the quality gate)")}
     return out

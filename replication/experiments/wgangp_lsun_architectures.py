@@ -19,7 +19,7 @@ from replication.data.toy import gaussian_noise
 from replication.errors import ReplicationError
 from replication.runs import Results, RunContext
 from replication.recipes import images
-from replication.recipes.outcomes import BROKEN, every, measures_header, note, outcomes
+from replication.recipes.outcomes import BROKEN, every, measures_header, note, outcomes, progress, rows_where
 
 BASELINE = "dcgan"   # the architecture row every method must train (the positive control)
 REFERENCE = "wgangp"  # the method claimed to train every row
@@ -58,39 +58,41 @@ def EVALUATE(ctx: RunContext, networks: dict) -> dict:
 
 def summarize(res: Results) -> dict:
     table = outcomes(res, "architecture", res.features)
-    return judge(table, measures_header(res, res.features), res.files(res.runs(), "final_metrics.json"))
+    return judge(table, measures_header(res, res.features), res.files(res.runs(), "final_metrics.json"),
+                 {run: progress(res, run, "fid") for run in res.runs()})
 
 
-def judge(table: pd.DataFrame, header: str, files: str) -> dict:
-    """The claims from the cells' outcomes; every claim must hold for every seed in the table."""
+def judge(table: pd.DataFrame, header: str, files: str, fid: dict | None = None) -> dict:
+    """The claims from the cells' outcomes; every claim must hold for every seed in the table.
+    ``fid``: each run's training progress, for the claims layer's trained rule."""
+    def runs(role: str, **where) -> dict:
+        return {r: {**fid[r], "role": role} for r in rows_where(table, **where)["run"]} if fid else {}
+
     methods = list(dict.fromkeys(table["method"]))
     baseline = table[table["architecture"] == BASELINE]
     if baseline.empty:
         raise ReplicationError(f"no run of the baseline architecture {BASELINE!r}: the grid must include it")
     works_on_baseline = {m: every(table, "works", method=m, architecture=BASELINE) for m in methods}
     out: dict = {"baseline_all_methods": {"value": all(works_on_baseline.values()), "file": files,
-                                          "note": note(header, baseline)}}
+                                          "note": note(header, baseline), "runs": runs("works", architecture=BASELINE)}}
     if REFERENCE not in methods:
         out["wgangp_trains_all"] = {"value": None, "reason": f"no {REFERENCE} run in this grid"}
     else:
         frame = table[table["method"] == REFERENCE]
         out["wgangp_trains_all"] = {"value": every(table, "works", method=REFERENCE), "file": files,
-                                    "note": note(header, frame, f"; {frame['architecture'].nunique()} architectures")}
-    # Every other method fails or collapses somewhere, judged only beside its own working baseline
-    # (a method that does not train the baseline says nothing by failing)
+                                    "note": note(header, frame, f"; {frame['architecture'].nunique()} architectures"),
+                                    "runs": runs("works", method=REFERENCE)}
+    # Every other method fails or collapses somewhere, judged beside its own baseline run, which
+    # must have trained (the claims layer's rule: its role is the positive control)
     others = [m for m in methods if m != REFERENCE]
-    untrained = [m for m in others if not works_on_baseline[m]]
     if not others:
         out["others_fail_somewhere"] = {"value": None, "reason": "no method other than WGAN-GP in this grid"}
-    elif untrained:
-        out["others_fail_somewhere"] = {"value": None, "reason": (
-            f"{', '.join(untrained)} do(es) not work on the baseline DCGAN pair under the same budget, so its "
-            "failures elsewhere are not evaluated; " + note(header, baseline))}
     else:
         broken = {m: sorted(table.loc[(table["method"] == m) & table["outcome"].isin(BROKEN), "architecture"].unique())
                   for m in others}
         out["others_fail_somewhere"] = {
             "value": all(broken.values()), "file": files,
+            "runs": {r: v for m in others for r, v in runs("control", method=m, architecture=BASELINE).items()},
             "note": note(header, table[table["method"].isin(others)],
                          "; broken rows per method: " + ", ".join(f"{m} {v or 'none'}" for m, v in broken.items()))}
     return out

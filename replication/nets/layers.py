@@ -80,6 +80,24 @@ class Reshape(nn.Module):
         return str(self.shape)
 
 
+class FewOutputs(nn.Module):
+    """A collapsed generator for negative controls: every latent z is replaced by the closest (largest
+    inner product) of ``k`` fixed latents drawn at initialisation, so the wrapped network emits at
+    most k distinct outputs however well it trains (a run that must read 'collapsed')."""
+
+    def __init__(self, net: nn.Module, k: int, nz: int):
+        super().__init__()
+        if k < 1:
+            raise ValueError(f"distinct_outputs must be at least 1, got {k}")
+        self.net = net
+        self.register_buffer("bank", torch.randn(k, nz))
+
+    def forward(self, z: Tensor, *rest) -> Tensor:
+        flat = z.flatten(1)
+        picked = self.bank[(flat @ self.bank.to(flat.dtype).T).argmax(1)]
+        return self.net(picked.to(z.dtype).view_as(z), *rest)
+
+
 class Gate(nn.Module):
     """sigmoid(x[:, ::2]) * tanh(x[:, 1::2]): gan_64x64.py's gated multiplicative
     nonlinearity [C] (WGAN-GP Figure 2 row 5); halves the channels."""

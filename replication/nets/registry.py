@@ -54,14 +54,19 @@ def _known() -> str:
     return ", ".join(sorted(NETWORKS))
 
 
+CONTROL_KEYS = ("distinct_outputs",)  # keys any generator spec takes, for negative controls
+
+
 def build(spec: Mapping[str, Any]) -> nn.Module:
     """Build ``spec['arch']`` with the remaining keys as keyword parameters.
 
+    ``distinct_outputs: k`` (any generator) wraps the network in ``FewOutputs``: a collapsed
+    generator that emits at most k distinct outputs however it trains (negative controls).
     Every problem (unknown arch, unknown or missing parameter, invalid value) raises a
     one-line ``ReplicationError``."""
     if not isinstance(spec, Mapping) or "arch" not in spec:
         raise ReplicationError(f"network spec needs an 'arch' key; known architectures: {_known()}")
-    params = {k: v for k, v in spec.items() if k != "arch"}
+    params = {k: v for k, v in spec.items() if k != "arch" and k not in CONTROL_KEYS}
     name = spec["arch"]
     entry = NETWORKS.get(name)
     if entry is None:
@@ -81,10 +86,18 @@ def build(spec: Mapping[str, Any]) -> nn.Module:
         raise ReplicationError(f"network {name!r}: missing required parameter(s) {', '.join(missing)}; "
                                f"valid parameters: {shown}")
     try:
-        return entry.builder(**params)
+        net = entry.builder(**params)
     except (ValueError, TypeError, KeyError) as err:
         msg = " ".join(str(err).split())
         raise ReplicationError(f"network {name!r}: {msg}") from None
+    if spec.get("distinct_outputs") is not None:
+        from replication.nets.layers import FewOutputs
+
+        latent = next((p for p in entry.parameters() if p.name in ("nz", "latent")), None)
+        if latent is None:
+            raise ReplicationError(f"network {name!r}: distinct_outputs needs a generator (a builder with nz or latent)")
+        net = FewOutputs(net, int(spec["distinct_outputs"]), params.get(latent.name, latent.default))
+    return net
 
 
 def count_parameters(spec: Mapping[str, Any]) -> int:

@@ -42,12 +42,17 @@ def outcomes(res, factor: str, features: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def every(table: pd.DataFrame, results, **where) -> bool:
-    """Whether the runs matching ``where`` (column=value) exist and all have an outcome in
-    ``results`` (one outcome or a tuple of them)."""
-    rows = table
+def rows_where(table: pd.DataFrame, **where) -> pd.DataFrame:
+    """The rows whose columns equal ``where`` (column=value)."""
     for column, value in where.items():
-        rows = rows[rows[column] == value]
+        table = table[table[column] == value]
+    return table
+
+
+def every(table: pd.DataFrame, results, **where) -> bool:
+    """Whether the runs matching ``where`` exist and all have an outcome in ``results`` (one
+    outcome or a tuple of them)."""
+    rows = rows_where(table, **where)
     return not rows.empty and bool(rows["outcome"].isin([results] if isinstance(results, str) else results).all())
 
 
@@ -70,6 +75,16 @@ def describe(row) -> str:
 
 def note(header: str, frame: pd.DataFrame, extra: str = "") -> str:
     return f"{header}: " + "; ".join(describe(r) for _, r in frame.iterrows()) + extra
+
+
+def progress(res, run: str, column: str, role: str = "works", lower_is_better: bool = True) -> dict:
+    """A run's quality at step 0 and at its last evaluation (its training-time probe), and the role
+    the claim gives it: ``works`` (it must have trained), ``control`` (the positive control that
+    gates a run expected to fail; it must have trained) or ``fails`` (no training asked of it).
+    The claims layer judges only claims whose runs trained (replication.claims.Claim.untrained_runs)."""
+    ev = res.frame(run, "evaluation.csv")
+    return {"measure": column, "start": float(ev[column].iloc[0]), "final": float(ev[column].iloc[-1]),
+            "lower_is_better": lower_is_better, "role": role}
 
 
 def measures_header(res, features: str) -> str:

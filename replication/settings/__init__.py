@@ -116,20 +116,37 @@ def _convert(hint, raw, where: str):
     return raw
 
 
-def merge(base: dict, delta: dict, where: str, *, new_keys: bool = False) -> dict:
+def variant_paths(cls, prefix: str = "") -> tuple[str, ...]:
+    """The dotted paths of ``cls``'s variant mappings (methods, models), nested blocks included."""
+    hints, out = typing.get_type_hints(cls), []
+    for f in dataclasses.fields(cls):
+        if "over" in f.metadata:
+            out.append(prefix + f.name)
+        elif dataclasses.is_dataclass(hints[f.name]):
+            out.extend(variant_paths(hints[f.name], f"{prefix}{f.name}."))
+    return tuple(out)
+
+
+def merge(base: dict, delta: dict, where: str, *, new_keys: bool = False, open_paths: tuple[str, ...] = (),
+          _path: str = "") -> dict:
     """``base`` with ``delta`` merged in recursively. A key must exist in ``base`` unless
-    ``new_keys`` (a variant may set a field its shared block leaves to the default), and a
-    value keeps the type of the value it replaces (an int may replace a float; None is open)."""
+    ``new_keys`` (a variant may set a field its shared block leaves to the default) or ``base``
+    is a network's registry spec (it has ``arch``: any builder parameter, checked by the registry
+    when the network is built), and a value keeps the type of the value it replaces (an int may
+    replace a float; None is open). Below a variant (``open_paths``: e.g. ``methods.wgan.*``) a
+    delta may set what the variant leaves to its shared block; parsing checks those keys."""
     out = copy.deepcopy(base)
+    opened = new_keys or "arch" in base or any(_path.startswith(p + ".") for p in open_paths)
     for key, value in delta.items():
         if key not in base:
-            if not new_keys:
+            if not opened:
                 raise ReplicationError(f"{where}: unknown key {key!r}; valid keys: {', '.join(sorted(base))}")
             out[key] = copy.deepcopy(value)
             continue
         old = base[key]
         if isinstance(old, dict) and isinstance(value, dict):
-            out[key] = merge(old, value, f"{where}.{key}", new_keys=new_keys)
+            out[key] = merge(old, value, f"{where}.{key}", new_keys=new_keys, open_paths=open_paths,
+                             _path=f"{_path}.{key}" if _path else key)
         elif old is not None and (isinstance(old, bool) != isinstance(value, bool) or (
                 not isinstance(value, type(old)) and not (isinstance(old, float) and isinstance(value, int)))):
             raise ReplicationError(f"{where}: {key!r} must be {type(old).__name__} like {old!r}, got {value!r}")

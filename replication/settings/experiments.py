@@ -232,11 +232,10 @@ class WganStability:
 # -- WGAN-GP Figure 3 and Table 3 ---------------------------------------------------------------
 
 InceptionScore = block("InceptionScore", protocol=(str, choice(IS_PROTOCOLS)), samples=int, batch_size=int)
-CifarCurveMeasures = block("CifarCurveMeasures", final_fraction=float, trained_gain=float, level_fraction=float)
+CifarCurveMeasures = block("CifarCurveMeasures", final_fraction=float, level_fraction=float)
 KidSubsets = block("KidSubsets", subsets=int, subset_size=int)
 ResnetEvaluation = block("ResnetEvaluation", protocol=(str, choice(IS_PROTOCOLS)), samples=int, curve_samples=int, batch_size=int,
                          reference=ReferenceSet, kid=KidSubsets)
-ResnetMeasures = block("ResnetMeasures", trained_fraction=float)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -257,7 +256,6 @@ class WgangpCifarResnet:
     training: dict
     models: dict[str, Method] = variants(over=("training", "networks"))
     evaluation: ResnetEvaluation
-    measures: ResnetMeasures
 
 
 # -- WGAN-GP Figure 5 ---------------------------------------------------------------------------
