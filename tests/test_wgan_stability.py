@@ -14,7 +14,7 @@ from replication.errors import ReplicationError
 from replication.runs import execute_run
 from replication.experiments.wgan_stability import judge, networks
 from replication.nets import build, count_parameters
-from replication.recipes.outcomes import outcome
+from replication.recipes.outcomes import describe, outcome
 from replication.settings.experiments import Outcome
 
 PROXY = Outcome(works_fid=100.0, gate_intra_fid=100.0, collapse_effective_classes=5.0)
@@ -55,6 +55,14 @@ def test_networks_at_reduced_scales_make_32px_grey_images(scale):
 ])
 def test_outcomes_follow_the_pre_registered_thresholds(measures, limits, expected):
     assert outcome(measures, limits) == expected
+
+
+def test_claim_notes_show_the_collapse_measures():
+    row = {"run": "gan_mlp_s0", "outcome": "collapses", "fid": 20.0, "recall": 0.0, "duplicates": 1.0, "precision": 0.9}
+    assert describe(pd.Series(row)) == "gan_mlp_s0: collapses (FID 20, recall 0, duplicates 1, precision 0.9)"
+    row.update(intra_fid=84.0, effective_classes=9.6, coverage=1.0)
+    assert describe(pd.Series(row)) == ("gan_mlp_s0: collapses (FID 20, intra-class FID 84, effective classes 9.6, "
+                                        "coverage 1, recall 0, duplicates 1, precision 0.9)")
 
 
 def _table(outcomes: dict, seeds=(0,)) -> pd.DataFrame:
@@ -210,9 +218,12 @@ def test_the_evaluation_job_measures_the_final_checkpoint_alone(fashion_root, pr
     second = json.loads(execute_evaluation("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results).read_text())
     assert first["metrics"] == second["metrics"]
     measures = first["metrics"]
-    assert {"fid", "intra_fid", "effective_classes", "coverage"} <= set(measures) and measures["proxy"]
+    assert {"fid", "intra_fid", "effective_classes", "coverage", "precision", "recall", "duplicates"} <= set(measures)
+    assert measures["proxy"]
     assert measures["samples"] == cfg.resolve("wgan_stability", "smoke").quality.samples
     assert outcome(measures, cfg.resolve("wgan_stability", "smoke").outcome["proxy"]) in {"works", "poor", "collapses", "fails"}
+    header = (results / "smoke" / "wgan_stability" / "gan_mlp_s0" / "evaluation.csv").read_text().splitlines()[0]
+    assert {"precision", "recall", "duplicates"} <= set(header.split(","))  # the training probe's too
 
 
 @pytest.mark.parametrize("experiment, drop_last", [("wgan_stability", False), ("wgangp_lsun_architectures", True)])

@@ -65,6 +65,9 @@ def describe(row) -> str:
     if "intra_fid" in row and pd.notna(row.get("intra_fid")):
         parts += [f"intra-class FID {row['intra_fid']:.4g}", f"effective classes {row['effective_classes']:.3g}",
                   f"coverage {row['coverage']:.2g}"]
+    if "recall" in row and pd.notna(row.get("recall")):
+        parts += [f"recall {row['recall']:.2g}", f"duplicates {row['duplicates']:.2g}",
+                  f"precision {row['precision']:.2g}"]
     return f"{row['run']}: {row['outcome']} ({', '.join(parts)})"
 
 

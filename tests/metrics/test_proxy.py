@@ -10,7 +10,8 @@ from torch_fidelity.utils import create_feature_extractor
 
 from replication.errors import ReplicationError
 from replication.io import sha256_file
-from replication.metrics.fidelity import _Images, evaluate_protocol, evaluate_samples, reference_statistics
+from replication.metrics.fidelity import (_Images, evaluate_protocol, evaluate_samples, extract_features,
+                                         reference_statistics)
 from replication.metrics.proxy import class_coverage, coverage_from_logits, proxy_extractor, save_proxy, train_proxy
 from replication.metrics.proxy_net import FEATURE_DIM, PROXY_EXTRACTOR, load_proxy
 
@@ -122,3 +123,26 @@ def test_corrupt_or_missing_proxy_file(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(ReplicationError, match="unreadable"):
         load_proxy(bad)
+
+
+def test_sample_diversity_is_torch_fidelitys_precision_and_recall(proxy, fashion_mnist):
+    """Equal counts, so the seeded cut of the real set keeps all of it: the same numbers as
+    torch-fidelity's own prc metric on the same images."""
+    from replication.metrics.fidelity import sample_diversity
+
+    path, (train_x, _, test_x, _) = proxy[0], fashion_mnist
+    extractor = proxy_extractor(path)
+    fake, real = train_x[:300, None], test_x[:300, None]
+    feats = [extract_features(x, extractor, ["features"])["features"] for x in (fake, real)]
+    ours = sample_diversity(*feats)
+    theirs = torch_fidelity.calculate_metrics(
+        input1=_Images(fake.expand(-1, 3, -1, -1)), input2=_Images(real.expand(-1, 3, -1, -1)), prc=True,
+        feature_extractor=PROXY_EXTRACTOR, feature_extractor_weights_path=str(path), cuda=False, cache=False,
+        save_cpu_ram=True, verbose=False)
+    # float64 here, float32 there: at most a sample on a ball's edge may differ
+    assert (ours["precision"], ours["recall"]) == pytest.approx((theirs["precision"], theirs["recall"]), abs=1.01 / 300)
+    assert 0.5 < ours["recall"] and ours["duplicates"] < 0.1
+    with pytest.raises(ReplicationError, match="compares equal counts") as err:
+        sample_diversity(feats[0], feats[1][:100])
+    assert "\n" not in str(err.value)
+
