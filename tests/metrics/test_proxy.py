@@ -146,3 +146,51 @@ def test_sample_diversity_is_torch_fidelitys_precision_and_recall(proxy, fashion
         sample_diversity(feats[0], feats[1][:100])
     assert "\n" not in str(err.value)
 
+
+def _generators(train_x, train_y):
+    """Held-out real images, 30 distinct real images (3 per class) repeated, one image repeated."""
+    thirty = torch.cat([train_x[train_y == c][:3] for c in range(10)])
+    return {"held-out": train_x[:600, None], "30 distinct": thirty[:, None].repeat(20, 1, 1, 1),
+            "single": train_x[:1, None].expand(600, -1, -1, -1)}
+
+
+def test_repeated_real_images_collapse_and_held_out_ones_work(proxy, fashion_mnist):
+    """The pre-registered rule on the class measures of a trained proxy: 30 distinct real images
+    pass the quality gate with all 10 classes (the class histogram sees no collapse), one image
+    fails it; both collapse within classes; held-out real images work."""
+    from replication import config as cfg
+    from replication.metrics.proxy import class_measures, class_reference
+    from replication.recipes.outcomes import outcome
+
+    train_x, train_y, test_x, test_y = fashion_mnist
+    extractor = proxy_extractor(proxy[0])
+    reference = class_reference(test_x[1000:3000, None], test_y[1000:3000], extractor, "fashion-mnist-test-2000")
+    limits = cfg.resolve("wgan_stability", "small").outcome["proxy"]
+    measures = {name: class_measures(x, extractor, reference) for name, x in _generators(train_x, train_y).items()}
+    assert {name: outcome(m, limits) for name, m in measures.items()} == {
+        "held-out": "works", "30 distinct": "collapses", "single": "collapses"}
+    thirty = measures["30 distinct"]
+    assert thirty["effective_classes"] > limits.collapse_effective_classes and thirty["recall"] == 0.0
+    assert thirty["duplicates"] == 1.0 and measures["held-out"]["duplicates"] < 0.1
+
+
+def test_collapse_is_measured_without_class_labels(proxy, fashion_mnist):
+    """At paper (Inception features, LSUN has no labels) the reference has no classes: FID,
+    precision, recall and duplicates still come from one feature pass, and the rule at paper
+    reads collapse from them."""
+    from replication import config as cfg
+    from replication.recipes.images import quality_measures
+    from replication.recipes.outcomes import outcome
+    from replication.settings.experiments import Quality, ReferenceSet
+
+    train_x, train_y, test_x, _ = fashion_mnist
+    extractor = proxy_extractor(proxy[0])
+    reference = reference_statistics(test_x[1000:3000, None], extractor, "fashion-mnist-test-2000")
+    assert "classes" not in reference
+    quality = Quality(samples=600, batch_size=100, reference=ReferenceSet(split="test", images=2000))
+    limits = cfg.resolve("wgan_stability", "paper").outcome["inception"]
+    measures = {name: quality_measures(x.float() / 127.5 - 1, extractor, reference, quality)
+                for name, x in _generators(train_x, train_y).items()}
+    assert all(set(m) == {"fid", "precision", "recall", "duplicates"} for m in measures.values())
+    assert {name: outcome(m, limits) for name, m in measures.items()} == {
+        "held-out": "works", "30 distinct": "collapses", "single": "collapses"}
