@@ -14,11 +14,13 @@ from replication.errors import ReplicationError
 from replication.runs import execute_run
 from replication.experiments.wgan_stability import judge, networks
 from replication.nets import build, count_parameters
-from replication.recipes.outcomes import outcome
+from replication.recipes.outcomes import describe, outcome
 from replication.settings.experiments import Outcome
 
-PROXY = Outcome(works_fid=100.0, gate_intra_fid=100.0, collapse_effective_classes=5.0)
-INCEPTION = Outcome(works_fid=100.0, gate_fid=250.0)
+PROXY = Outcome(works_fid=100.0, gate_intra_fid=100.0, collapse_effective_classes=5.0, collapse_recall=0.45,
+                collapse_duplicates=0.4)
+INCEPTION = Outcome(works_fid=100.0, gate_fid=250.0, collapse_recall=0.45, collapse_duplicates=0.4)
+DIVERSE = {"recall": 0.8, "duplicates": 0.01}  # held-out real images: 0.90 and 0.01
 
 
 def test_paper_networks_match_the_published_counts_and_shapes():
@@ -42,19 +44,52 @@ def test_networks_at_reduced_scales_make_32px_grey_images(scale):
         assert pair["critic"](fake).shape == (4, 1)
 
 
+def test_both_experiments_register_these_thresholds():
+    for experiment in ("wgan_stability", "wgangp_lsun_architectures"):
+        assert cfg.resolve(experiment, "small").outcome == {"proxy": PROXY, "inception": INCEPTION}
+
+
 @pytest.mark.parametrize("measures, limits, expected", [
-    ({"fid": 40.0, "intra_fid": 20.0, "effective_classes": 9.5}, PROXY, "works"),
-    ({"fid": 160.0, "intra_fid": 60.0, "effective_classes": 8.0}, PROXY, "poor"),
-    ({"fid": 400.0, "intra_fid": 10.0, "effective_classes": 3.0}, PROXY, "collapses"),   # sharp, few classes
-    ({"fid": 400.0, "intra_fid": 180.0, "effective_classes": 1.0}, PROXY, "fails"),      # blobs: not collapse
-    ({"fid": 90.0, "intra_fid": 101.0, "effective_classes": 9.0}, PROXY, "fails"),       # the gate comes first
-    ({"fid": 90.0, "intra_fid": float("nan"), "effective_classes": 9.0}, PROXY, "fails"),
-    ({"fid": 60.0}, INCEPTION, "works"),
-    ({"fid": 180.0}, INCEPTION, "poor"),
-    ({"fid": 260.0}, INCEPTION, "fails"),
+    ({"fid": 40.0, "intra_fid": 20.0, "effective_classes": 9.5, **DIVERSE}, PROXY, "works"),
+    ({"fid": 160.0, "intra_fid": 60.0, "effective_classes": 8.0, **DIVERSE}, PROXY, "poor"),
+    ({"fid": 400.0, "intra_fid": 10.0, "effective_classes": 3.0, **DIVERSE}, PROXY, "collapses"),   # sharp, few classes
+    ({"fid": 400.0, "intra_fid": 180.0, "effective_classes": 1.0, **DIVERSE}, PROXY, "fails"),      # blobs: not collapse
+    ({"fid": 90.0, "intra_fid": 101.0, "effective_classes": 9.0, **DIVERSE}, PROXY, "fails"),       # the gate comes first
+    ({"fid": 90.0, "intra_fid": float("nan"), "effective_classes": 9.0, **DIVERSE}, PROXY, "fails"),
+    # collapse within classes, before the gate: 30 real images repeated (past the gate, 10 classes) ...
+    ({"fid": 20.0, "intra_fid": 84.0, "effective_classes": 9.6, "recall": 0.0, "duplicates": 1.0}, PROXY, "collapses"),
+    # ... and one repeated image, whose intra-class FID fails the gate
+    ({"fid": 900.0, "intra_fid": 170.0, "effective_classes": 1.0, "recall": 0.0, "duplicates": 1.0}, PROXY,
+     "collapses"),
+    ({"fid": 60.0, "intra_fid": 50.0, "effective_classes": 9.0, "recall": 0.45, "duplicates": 0.4}, PROXY,
+     "collapses"),                                                                   # both bounds inclusive
+    ({"fid": 60.0, "intra_fid": 50.0, "effective_classes": 9.0, "recall": 0.46, "duplicates": 1.0}, PROXY, "works"),
+    ({"fid": 60.0, "intra_fid": 50.0, "effective_classes": 9.0, "recall": 0.0, "duplicates": 0.39}, PROXY, "works"),
+    # low recall without repeats is quality, not collapse (5x5 blur: recall 0.01, duplicates 0.22)
+    ({"fid": 184.0, "intra_fid": 154.0, "effective_classes": 7.4, "recall": 0.01, "duplicates": 0.22}, PROXY, "fails"),
+    ({"fid": 60.0, **DIVERSE}, INCEPTION, "works"),
+    ({"fid": 180.0, **DIVERSE}, INCEPTION, "poor"),
+    ({"fid": 260.0, **DIVERSE}, INCEPTION, "fails"),
+    ({"fid": 300.0, "recall": 0.0, "duplicates": 1.0}, INCEPTION, "collapses"),   # collapse at paper too
+    ({"fid": 60.0}, Outcome(works_fid=100.0, gate_fid=250.0), "works"),          # no collapse threshold registered
 ])
 def test_outcomes_follow_the_pre_registered_thresholds(measures, limits, expected):
     assert outcome(measures, limits) == expected
+
+
+def test_collapse_thresholds_and_measures_come_together():
+    with pytest.raises(ReplicationError, match="rerun the run's evaluation job"):
+        outcome({"fid": 60.0, "intra_fid": 50.0, "effective_classes": 9.0}, PROXY)
+    with pytest.raises(ReplicationError, match="set collapse_recall and collapse_duplicates together"):
+        outcome({"fid": 60.0, **DIVERSE}, Outcome(works_fid=100.0, gate_fid=250.0, collapse_recall=0.45))
+
+
+def test_claim_notes_show_the_collapse_measures():
+    row = {"run": "gan_mlp_s0", "outcome": "collapses", "fid": 20.0, "recall": 0.0, "duplicates": 1.0, "precision": 0.9}
+    assert describe(pd.Series(row)) == "gan_mlp_s0: collapses (FID 20, recall 0, duplicates 1, precision 0.9)"
+    row.update(intra_fid=84.0, effective_classes=9.6, coverage=1.0)
+    assert describe(pd.Series(row)) == ("gan_mlp_s0: collapses (FID 20, intra-class FID 84, effective classes 9.6, "
+                                        "coverage 1, recall 0, duplicates 1, precision 0.9)")
 
 
 def _table(outcomes: dict, seeds=(0,)) -> pd.DataFrame:
@@ -79,14 +114,31 @@ def test_the_papers_outcomes_give_every_claim():
     assert _values(PAPER_OUTCOMES, seeds=(0, 1)) == [True, True, True, True]
 
 
+def test_a_positive_control_that_did_not_train_leaves_the_comparisons_not_evaluated():
+    """The claims layer's trained rule: the GAN run expected to fail is gated by the GAN's DCGAN
+    run (role control), which must have improved its FID on step 0 by the claim's factor."""
+    from replication import claims as cl
+
+    table = _table(PAPER_OUTCOMES)
+    fid = {r: {"measure": "fid", "start": 300.0, "final": 50.0, "lower_is_better": True} for r in table["run"]}
+    fid["gan_dcgan_s0"] = {**fid["gan_dcgan_s0"], "final": 250.0}  # x1.2 only
+    out = judge(table, PROXY, "proxy measures", "files", fid)
+    claims = {c.key: c for c in cl.load_claims() if c.experiment == "wgan_stability"}
+    verdicts = {k: cl.judge(claims[k], out[k]) for k in CLAIM_KEYS}
+    assert [verdicts[k][0] for k in CLAIM_KEYS] == [cl.NOT_EVALUATED, cl.NOT_EVALUATED, cl.NOT_EVALUATED,
+                                                    cl.REPRODUCED]  # no GAN run in the last claim
+    assert verdicts["nobn_wgan_works_gan_fails"][1].startswith("did not train: gan_dcgan_s0 (fid 300 at step 0, 250")
+    assert out["nobn_wgan_works_gan_fails"]["runs"]["gan_nobn_s0"]["role"] == "fails"  # no training asked of it
+
+
 @pytest.mark.parametrize("change, expected", [
     ({("gan", "nobn"): "works"}, [True, False, True, True]),           # the GAN did not fail
     ({("gan", "mlp"): "fails"}, [True, True, False, True]),            # blobs are not collapse
     ({("wgan", "mlp"): "collapses"}, [True, True, False, False]),      # a collapsed WGAN
     ({("wgan", "nobn"): "poor"}, [True, False, True, True]),           # WGAN half: recognisable is not 'works'
     ({("wgan", "nobn"): "fails"}, [True, False, True, True]),          # a failed WGAN run shows nothing about collapse
-    ({("gan", "dcgan"): "poor"}, [False, None, None, True]),           # a positive control fails: not evaluated
-    ({("wgan", "dcgan"): "fails"}, [False, None, None, True]),
+    ({("gan", "dcgan"): "poor"}, [False, True, True, True]),           # a positive control that trained but
+    ({("wgan", "dcgan"): "fails"}, [False, True, True, True]),         # did not work: judged (the claims layer gates training)
 ])
 def test_each_outcome_change_flips_its_claims(change, expected):
     assert _values({**PAPER_OUTCOMES, **change}) == expected
@@ -105,11 +157,13 @@ def test_a_claim_must_hold_for_every_seed():
     assert out["mlp_wgan_works_gan_collapses"]["value"] is False
 
 
-def test_without_class_labels_collapse_is_not_evaluated():
-    out = judge(_table(PAPER_OUTCOMES), INCEPTION, "Inception measures", "files")
+def test_collapse_is_judged_without_class_labels_and_not_without_a_collapse_threshold():
+    out = judge(_table(PAPER_OUTCOMES), INCEPTION, "Inception measures", "files")  # paper: recall and duplicates
+    assert [out[k]["value"] for k in CLAIM_KEYS] == [True, True, True, True]
+    out = judge(_table(PAPER_OUTCOMES), Outcome(works_fid=100.0, gate_fid=250.0), "Inception measures", "files")
     assert out["dcgan_both_work"]["value"] is True and out["nobn_wgan_works_gan_fails"]["value"] is True
     assert out["mlp_wgan_works_gan_collapses"]["value"] is None and out["no_wgan_collapse"]["value"] is None
-    assert "no class labels" in out["no_wgan_collapse"]["reason"]
+    assert "no collapse measure" in out["no_wgan_collapse"]["reason"]
 
 
 @pytest.fixture(scope="module")
@@ -210,9 +264,12 @@ def test_the_evaluation_job_measures_the_final_checkpoint_alone(fashion_root, pr
     second = json.loads(execute_evaluation("wgan_stability", "gan_mlp_s0", "smoke", "cpu", 1, results).read_text())
     assert first["metrics"] == second["metrics"]
     measures = first["metrics"]
-    assert {"fid", "intra_fid", "effective_classes", "coverage"} <= set(measures) and measures["proxy"]
+    assert {"fid", "intra_fid", "effective_classes", "coverage", "precision", "recall", "duplicates"} <= set(measures)
+    assert measures["proxy"]
     assert measures["samples"] == cfg.resolve("wgan_stability", "smoke").quality.samples
     assert outcome(measures, cfg.resolve("wgan_stability", "smoke").outcome["proxy"]) in {"works", "poor", "collapses", "fails"}
+    header = (results / "smoke" / "wgan_stability" / "gan_mlp_s0" / "evaluation.csv").read_text().splitlines()[0]
+    assert {"precision", "recall", "duplicates"} <= set(header.split(","))  # the training probe's too
 
 
 @pytest.mark.parametrize("experiment, drop_last", [("wgan_stability", False), ("wgangp_lsun_architectures", True)])

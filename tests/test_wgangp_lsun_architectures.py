@@ -93,7 +93,7 @@ def _values(outcomes):
     ({("wgangp", "mlp"): "poor"}, [True, False, True]),                 # WGAN-GP must work in every row
     ({("wgan", "mlp"): "poor"}, [True, True, False]),                   # poor is not failure
     ({("lsgan", "mlp"): "works"}, [True, True, False]),                 # LSGAN then trains every row
-    ({("lsgan", "dcgan"): "fails"}, [False, True, None]),               # no positive control: not evaluated
+    ({("lsgan", "dcgan"): "fails"}, [False, True, True]),               # a control that trained but failed: judged
     ({("wgangp", "dcgan"): "collapses"}, [False, False, True]),
 ])
 def test_claims_follow_the_cells(change, expected):

@@ -8,6 +8,13 @@ Provenance (nothing below re-implements metric maths; it calls torch-fidelity 0.
   ``fid.py``; eigenvalue form of tr sqrt(Σ1Σ2)).
 - KID: ``metric_kid.kid_features_to_metric`` (MMD-GAN ``compute_scores.py``: cubic
   polynomial kernel, unbiased MMD², mean/std over random subsets).
+- Precision and recall: ``metric_prc.calculate_precision_recall_part`` (Kynkäänniemi et al.
+  2019, "Improved Precision and Recall Metric for Assessing Generative Models": each set's
+  manifold is the union of balls reaching every feature's k-th nearest neighbour in its own
+  set, k = 3; precision = share of generated features inside the real manifold, recall =
+  share of real features inside the generated one), on as many real features as generated
+  ones, as the paper compares equal counts; with them the duplicate rate (``sample_diversity``,
+  ours: torch-fidelity has none), on the same distances.
 - Features: ``torch_fidelity.utils.create_feature_extractor`` (its registry, which also holds
   the harness's proxy classifier) and ``get_featuresdict_from_dataset``.
 
@@ -19,8 +26,8 @@ Protocols:
 - WAE FID (WAE paper Table 1): 10,000 samples against the statistics of a named reference
   set (the paper names none; the harness records which one it used). The uint8 rule
   ``round((x+1)*127.5)`` is our choice (the paper does not say).
-Deliberate difference: statistics and kernels are computed in float64 (torch-fidelity feeds
-its float32 features as they are); stored reference statistics are float64.
+Deliberate difference: statistics, kernels and distances are computed in float64 (torch-fidelity
+feeds its float32 features as they are); stored reference statistics are float64.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ from torch.utils.data import Dataset
 from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_isc import KEY_METRIC_ISC_MEAN, KEY_METRIC_ISC_STD, isc_features_to_metric
 from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kid_features_to_metric
+from torch_fidelity.metric_prc import (KEY_METRIC_PRECISION, KEY_METRIC_RECALL, calc_cdist_part,
+                                      calculate_precision_recall_part)
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import create_feature_extractor, get_featuresdict_from_dataset
 
@@ -111,6 +120,41 @@ def kernel_distance(features1: torch.Tensor, features2: torch.Tensor, subsets: i
     return {"mean": out[KEY_METRIC_KID_MEAN], "std": out[KEY_METRIC_KID_STD]}
 
 
+PRC_NEIGHBORHOOD = 3  # k of the k-NN balls: the paper's choice and torch-fidelity's default
+DUPLICATE_QUANTILE = 0.01  # a near-copy: closer than all but this share of real images are to their nearest
+
+
+def _nearest_other(features: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Each feature's distance to its nearest other one in the same set (the 2nd smallest skips
+    itself, as torch-fidelity's k-NN radii do)."""
+    return torch.cat([calc_cdist_part(b, features, batch_size).kthvalue(2).values for b in features.split(batch_size)])
+
+
+def sample_diversity(generated: torch.Tensor, real: torch.Tensor, seed: int = 2020, batch_size: int = 1000,
+                     cuda: bool | None = None) -> dict:
+    """Precision, recall and the duplicate rate of generated against real features (float64), the
+    real set cut to the generated count by a seeded draw (the paper compares equal counts):
+
+    - ``precision``, ``recall``: improved precision and recall (see the module);
+    - ``duplicates``: the share of generated samples whose nearest other sample is closer than
+      the ``DUPLICATE_QUANTILE`` quantile of the real samples' nearest-neighbour distances (about
+      that share for real images, 1 for repeated images).
+
+    The pairwise distances run on the GPU when there is one (torch-fidelity moves each block of
+    them back to the CPU)."""
+    f1, f2 = (torch.as_tensor(f).detach().double() for f in (generated, real))
+    if len(f2) < len(f1):
+        raise ReplicationError(f"precision/recall compares equal counts: {len(f1)} samples but only {len(f2)} "
+                               f"reference features; raise quality.reference.images or lower quality.samples")
+    f2 = f2[torch.randperm(len(f2), generator=torch.Generator().manual_seed(seed))[:len(f1)]]
+    if torch.cuda.is_available() if cuda is None else cuda:
+        f1, f2 = f1.cuda(), f2.cuda()
+    precision, recall = calculate_precision_recall_part(f1, f2, PRC_NEIGHBORHOOD, batch_size)
+    near = torch.quantile(_nearest_other(f2, batch_size), DUPLICATE_QUANTILE)
+    duplicates = float((_nearest_other(f1, batch_size) <= near).double().mean())
+    return {KEY_METRIC_PRECISION: precision, KEY_METRIC_RECALL: recall, "duplicates": duplicates}
+
+
 # ---------------------------------------------------------------- uint8 images → features
 class _Images(Dataset):
     """torch-fidelity's dataset contract: items are uint8 3×H×W tensors, no labels."""
@@ -170,10 +214,11 @@ def evaluate_samples(samples: torch.Tensor, extractor: Extractor, *, metrics: Se
                      value_range: tuple[float, float] = (-1.0, 1.0), splits: int = 10, shuffle: bool = False,
                      seed: int = 2020, kid_subsets: int = 100, kid_subset_size: int = 1000,
                      batch_size: int = 100) -> list[dict]:
-    """One feature pass over ``samples`` → one result record per metric ('is', 'fid', 'kid')."""
-    unknown = set(metrics) - {"is", "fid", "kid"}
+    """One feature pass over ``samples`` → one result record per metric ('is', 'fid', 'kid';
+    'diversity' gives three: precision, recall, duplicates)."""
+    unknown = set(metrics) - {"is", "fid", "kid", "diversity"}
     if unknown:
-        raise ReplicationError(f"unknown metrics {sorted(unknown)}; use is, fid, kid")
+        raise ReplicationError(f"unknown metrics {sorted(unknown)}; use is, fid, kid, diversity")
     needs_ref = [m for m in metrics if m != "is"]
     if needs_ref:
         if reference is None:
@@ -182,9 +227,11 @@ def evaluate_samples(samples: torch.Tensor, extractor: Extractor, *, metrics: Se
             raise ReplicationError(f"reference '{reference['name']}' was computed with {reference['extractor']} "
                                    f"({reference['weights_sha256'][:14]}), not {extractor.name} "
                                    f"({extractor.weights_sha256[:14]}); recompute it with this extractor")
-        if "kid" in metrics and "features" not in reference:
-            raise ReplicationError(f"reference '{reference['name']}' holds no features; KID needs keep_features=True")
-    layers = {m: feature_layer(extractor, "isc" if m == "is" else m) for m in metrics}
+        for m in ("kid", "diversity"):
+            if m in metrics and "features" not in reference:
+                raise ReplicationError(f"reference '{reference['name']}' holds no features; {m.upper()} needs "
+                                       f"keep_features=True")
+    layers = {m: feature_layer(extractor, {"is": "isc", "diversity": "prc"}.get(m, m)) for m in metrics}
     feats = extract_features(to_uint8(samples, rule, value_range), extractor, sorted(set(layers.values())), batch_size)
     base = {"extractor": extractor.name, "weights_sha256": extractor.weights_sha256, "proxy": extractor.proxy,
             "n_samples": len(samples), "uint8_rule": rule, "torch_fidelity": torch_fidelity.__version__}
@@ -193,6 +240,12 @@ def evaluate_samples(samples: torch.Tensor, extractor: Extractor, *, metrics: Se
     records = []
     for m in metrics:
         f = feats[layers[m]]
+        if m == "diversity":
+            out = sample_diversity(f, reference["features"], seed)
+            records += [{"metric": name, "value": value, "std": None, "splits": None, "seed": seed,
+                         "neighborhood": PRC_NEIGHBORHOOD, **ref_fields, **base, "n_reference": len(f),
+                         "feature_layer": layers[m]} for name, value in out.items()]
+            continue
         if m == "is":
             out = inception_score(f, splits, shuffle, seed)
             rec = {"metric": "IS", "value": out["mean"], "std": out["std"], "splits": splits,

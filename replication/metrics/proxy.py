@@ -25,7 +25,7 @@ from scipy.stats import entropy
 from replication.errors import ReplicationError
 from replication.io import save_torch, sha256_file, write_text
 from replication.metrics.fidelity import (extract_features, feature_layer, fid_statistics, frechet_distance,
-                                         to_uint8)
+                                         sample_diversity, to_uint8)
 from replication.metrics.inception import Extractor
 from replication.metrics.proxy_net import INPUT_SIZE, PROXY_EXTRACTOR, ProxyNet, load_proxy, prepare
 
@@ -147,13 +147,15 @@ def coverage_from_logits(logits: torch.Tensor) -> dict:
 
 def class_reference(images: torch.Tensor, labels: torch.Tensor, extractor: Extractor, name: str, *,
                     rule: str = "round", value_range: tuple[float, float] = (-1.0, 1.0), batch_size: int = 100) -> dict:
-    """FID statistics of a labelled reference set, overall and per class (for ``class_measures``)."""
+    """FID statistics of a labelled reference set, overall and per class, and its features (for
+    ``class_measures``' precision and recall)."""
     layer = feature_layer(extractor, "fid")
     features = extract_features(to_uint8(images, rule, value_range), extractor, [layer], batch_size)[layer]
     labels = torch.as_tensor(labels).long()
     return {"name": name, "extractor": extractor.name, "weights_sha256": extractor.weights_sha256,
             "proxy": extractor.proxy, "layer": layer, "uint8_rule": rule, **fid_statistics(features),
-            "classes": {int(c): fid_statistics(features[labels == c]) for c in labels.unique().tolist()}}
+            "classes": {int(c): fid_statistics(features[labels == c]) for c in labels.unique().tolist()},
+            "features": features.double()}
 
 
 def class_measures(samples: torch.Tensor, extractor: Extractor, reference: dict, *, min_class_samples: int = 50,
@@ -167,7 +169,11 @@ def class_measures(samples: torch.Tensor, extractor: Extractor, reference: dict,
       of those samples against the reference images of that class, averaged with the classes'
       sample counts as weights (intra-class FID, Miyato & Koyama 2018): quality alone, so a
       generator collapsed onto a few classes of sharp images scores well and blurry blobs do not;
-      ``intra_share`` is the share of samples in the counted classes."""
+      ``intra_share`` is the share of samples in the counted classes;
+    - ``precision``, ``recall``, ``duplicates``: improved precision and recall and the duplicate
+      rate on the FID features (``replication.metrics.fidelity.sample_diversity``): samples that
+      repeat a few images, also inside one class, which the class histogram cannot see, have
+      recall near 0 and duplicates near 1."""
     fid_layer, class_layer = feature_layer(extractor, "fid"), feature_layer(extractor, "isc")
     feats = extract_features(to_uint8(samples, rule, value_range), extractor, sorted({fid_layer, class_layer}),
                              batch_size)
@@ -184,7 +190,8 @@ def class_measures(samples: torch.Tensor, extractor: Extractor, reference: dict,
             "coverage": histogram["coverage"], "entropy": histogram["entropy"],
             "effective_classes": math.exp(histogram["entropy"]),
             "intra_fid": float(np.average(values, weights=counts)) if counts else float("nan"),
-            "intra_share": sum(counts) / len(samples), "n_samples": len(samples)}
+            "intra_share": sum(counts) / len(samples), **sample_diversity(features, reference["features"]),
+            "n_samples": len(samples)}
 
 
 def class_coverage(samples: torch.Tensor, extractor: Extractor, *, rule: str = "round",

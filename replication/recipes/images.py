@@ -54,9 +54,9 @@ def train_pair(ctx, training, networks: dict, data: ImageData, images: torch.Ten
 
 
 def quality_reference(ctx, data: ImageData, quality: Quality) -> tuple:
-    """(extractor, reference): the FID statistics of ``quality.reference`` (a subset of a split
-    seeded by the run) on this scale's features; with a labelled proxy also per class (for
-    ``quality_measures``' class measures)."""
+    """(extractor, reference): the FID statistics and features of ``quality.reference`` (a subset
+    of a split seeded by the run) on this scale's features; with a labelled proxy also per class
+    (for ``quality_measures``' class measures)."""
     from replication.metrics.proxy import class_reference
     from replication.metrics.fidelity import reference_statistics
 
@@ -71,13 +71,13 @@ def quality_reference(ctx, data: ImageData, quality: Quality) -> tuple:
     if extractor.proxy and labels is not None:
         return extractor, class_reference(to_symmetric_range(real[keep]), labels[keep], extractor, name,
                                           rule=quality.uint8_rule)
-    return extractor, reference_statistics(to_symmetric_range(real[keep]), extractor, name, rule=quality.uint8_rule,
-                                           keep_features=False)
+    return extractor, reference_statistics(to_symmetric_range(real[keep]), extractor, name, rule=quality.uint8_rule)
 
 
 def quality_measures(samples: torch.Tensor, extractor, reference: dict, quality: Quality) -> dict[str, float]:
-    """FID of generated images in [-1, 1]; with a labelled reference also the class measures
-    (coverage, entropy, effective classes, intra-class FID: ``replication.metrics.class_measures``)."""
+    """FID, precision, recall and duplicates of generated images in [-1, 1], from one feature pass; with a
+    labelled reference also the class measures (coverage, entropy, effective classes,
+    intra-class FID: ``replication.metrics.proxy.class_measures``)."""
     from replication.metrics.proxy import class_measures
     from replication.metrics.fidelity import evaluate_samples
 
@@ -85,7 +85,8 @@ def quality_measures(samples: torch.Tensor, extractor, reference: dict, quality:
     if "classes" in reference:
         return class_measures(samples, extractor, reference, rule=rule, batch_size=B,
                               min_class_samples=quality.min_class_samples)
-    records = evaluate_samples(samples, extractor, metrics=("fid",), reference=reference, rule=rule, batch_size=B)
+    records = evaluate_samples(samples, extractor, metrics=("fid", "diversity"), reference=reference, rule=rule,
+                               batch_size=B)
     return {r["metric"].lower(): float(r["value"]) for r in records}
 
 

@@ -2,9 +2,18 @@
 Figure 2), with the methods and factors named by the caller.
 
 ``outcome`` applies the pre-registered rule of an experiment's ``outcome`` settings to the
-measures of a final checkpoint (the evaluation job's ``final_metrics.json``): a quality gate
-first (intra-class FID with a labelled classifier, FID otherwise), collapse only among runs that
-pass it, then works (FID within the works bound) or poor.
+measures of a final checkpoint (the evaluation job's ``final_metrics.json``), in this order:
+
+1. collapse within classes, BEFORE the quality gate: recall <= ``collapse_recall`` (the samples
+   cover little of the real data) with duplicates >= ``collapse_duplicates`` (because they repeat
+   a few images), on the features of FID, so at every scale. Before the gate because FID and
+   intra-class FID grow with the repetition itself (a repeated real image scores intra-class FID
+   65-357 depending on the image): a gate first would call repeats of sharp images "fails". A
+   generator that repeats blobs collapses too; blobs that differ from each other do not;
+2. the quality gate (intra-class FID with a labelled classifier, FID otherwise): fails;
+3. collapse across classes, AFTER the gate: at most ``collapse_effective_classes`` effective
+   classes (a blob's class histogram says nothing, so only runs past the gate);
+4. works (FID within the works bound) or poor.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import math
 
 import pandas as pd
 
+from replication.errors import ReplicationError
 from replication.settings.experiments import Outcome
 
 BROKEN = ("fails", "collapses")
@@ -20,6 +30,16 @@ BROKEN = ("fails", "collapses")
 
 def outcome(metrics: dict, limits: Outcome) -> str:
     """works / poor / collapses / fails (see the module)."""
+    within = (limits.collapse_recall, limits.collapse_duplicates)
+    if within.count(None) == 1:
+        raise ReplicationError("outcome: set collapse_recall and collapse_duplicates together (collapse within classes "
+                               "needs both)")
+    if None not in within:
+        if "recall" not in metrics or "duplicates" not in metrics:
+            raise ReplicationError("final measures without recall and duplicates (an evaluation from before the "
+                                   "collapse gate of 2026-12-06): rerun the run's evaluation job")
+        if metrics["recall"] <= limits.collapse_recall and metrics["duplicates"] >= limits.collapse_duplicates:
+            return "collapses"
     gate = ("intra_fid", limits.gate_intra_fid) if limits.gate_intra_fid is not None else ("fid", limits.gate_fid)
     value = metrics.get(gate[0])
     if value is None or not math.isfinite(value) or value > gate[1]:
@@ -70,6 +90,9 @@ def describe(row) -> str:
     if "intra_fid" in row and pd.notna(row.get("intra_fid")):
         parts += [f"intra-class FID {row['intra_fid']:.4g}", f"effective classes {row['effective_classes']:.3g}",
                   f"coverage {row['coverage']:.2g}"]
+    if "recall" in row and pd.notna(row.get("recall")):
+        parts += [f"recall {row['recall']:.2g}", f"duplicates {row['duplicates']:.2g}",
+                  f"precision {row['precision']:.2g}"]
     return f"{row['run']}: {row['outcome']} ({', '.join(parts)})"
 
 

@@ -58,12 +58,16 @@ class Quality:
 @dataclass(frozen=True, kw_only=True)
 class Outcome:
     """Pre-registered thresholds of the works / poor / collapses / fails rule for one kind of
-    features: a quality gate (intra-class FID with class labels, FID without), then collapse."""
+    features (``replication.recipes.outcomes.outcome``): collapse within classes (recall at most
+    ``collapse_recall`` with at least ``collapse_duplicates`` near-copies), then a quality gate
+    (intra-class FID with class labels, FID without), then collapse across classes."""
 
     works_fid: float
     gate_fid: float | None = None
     gate_intra_fid: float | None = None
     collapse_effective_classes: float | None = None
+    collapse_recall: float | None = None
+    collapse_duplicates: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

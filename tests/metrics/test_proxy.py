@@ -10,7 +10,8 @@ from torch_fidelity.utils import create_feature_extractor
 
 from replication.errors import ReplicationError
 from replication.io import sha256_file
-from replication.metrics.fidelity import _Images, evaluate_protocol, evaluate_samples, reference_statistics
+from replication.metrics.fidelity import (_Images, evaluate_protocol, evaluate_samples, extract_features,
+                                         reference_statistics)
 from replication.metrics.proxy import class_coverage, coverage_from_logits, proxy_extractor, save_proxy, train_proxy
 from replication.metrics.proxy_net import FEATURE_DIM, PROXY_EXTRACTOR, load_proxy
 
@@ -122,3 +123,74 @@ def test_corrupt_or_missing_proxy_file(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(ReplicationError, match="unreadable"):
         load_proxy(bad)
+
+
+def test_sample_diversity_is_torch_fidelitys_precision_and_recall(proxy, fashion_mnist):
+    """Equal counts, so the seeded cut of the real set keeps all of it: the same numbers as
+    torch-fidelity's own prc metric on the same images."""
+    from replication.metrics.fidelity import sample_diversity
+
+    path, (train_x, _, test_x, _) = proxy[0], fashion_mnist
+    extractor = proxy_extractor(path)
+    fake, real = train_x[:300, None], test_x[:300, None]
+    feats = [extract_features(x, extractor, ["features"])["features"] for x in (fake, real)]
+    ours = sample_diversity(*feats)
+    theirs = torch_fidelity.calculate_metrics(
+        input1=_Images(fake.expand(-1, 3, -1, -1)), input2=_Images(real.expand(-1, 3, -1, -1)), prc=True,
+        feature_extractor=PROXY_EXTRACTOR, feature_extractor_weights_path=str(path), cuda=False, cache=False,
+        save_cpu_ram=True, verbose=False)
+    # float64 here, float32 there: at most a sample on a ball's edge may differ
+    assert (ours["precision"], ours["recall"]) == pytest.approx((theirs["precision"], theirs["recall"]), abs=1.01 / 300)
+    assert 0.5 < ours["recall"] and ours["duplicates"] < 0.1
+    with pytest.raises(ReplicationError, match="compares equal counts") as err:
+        sample_diversity(feats[0], feats[1][:100])
+    assert "\n" not in str(err.value)
+
+
+def _generators(train_x, train_y):
+    """Held-out real images, 30 distinct real images (3 per class) repeated, one image repeated."""
+    thirty = torch.cat([train_x[train_y == c][:3] for c in range(10)])
+    return {"held-out": train_x[:600, None], "30 distinct": thirty[:, None].repeat(20, 1, 1, 1),
+            "single": train_x[:1, None].expand(600, -1, -1, -1)}
+
+
+def test_repeated_real_images_collapse_and_held_out_ones_work(proxy, fashion_mnist):
+    """The pre-registered rule on the class measures of a trained proxy: 30 distinct real images
+    pass the quality gate with all 10 classes (the class histogram sees no collapse), one image
+    fails it; both collapse within classes; held-out real images work."""
+    from replication import config as cfg
+    from replication.metrics.proxy import class_measures, class_reference
+    from replication.recipes.outcomes import outcome
+
+    train_x, train_y, test_x, test_y = fashion_mnist
+    extractor = proxy_extractor(proxy[0])
+    reference = class_reference(test_x[1000:3000, None], test_y[1000:3000], extractor, "fashion-mnist-test-2000")
+    limits = cfg.resolve("wgan_stability", "small").outcome["proxy"]
+    measures = {name: class_measures(x, extractor, reference) for name, x in _generators(train_x, train_y).items()}
+    assert {name: outcome(m, limits) for name, m in measures.items()} == {
+        "held-out": "works", "30 distinct": "collapses", "single": "collapses"}
+    thirty = measures["30 distinct"]
+    assert thirty["effective_classes"] > limits.collapse_effective_classes and thirty["recall"] == 0.0
+    assert thirty["duplicates"] == 1.0 and measures["held-out"]["duplicates"] < 0.1
+
+
+def test_collapse_is_measured_without_class_labels(proxy, fashion_mnist):
+    """At paper (Inception features, LSUN has no labels) the reference has no classes: FID,
+    precision, recall and duplicates still come from one feature pass, and the rule at paper
+    reads collapse from them."""
+    from replication import config as cfg
+    from replication.recipes.images import quality_measures
+    from replication.recipes.outcomes import outcome
+    from replication.settings.experiments import Quality, ReferenceSet
+
+    train_x, train_y, test_x, _ = fashion_mnist
+    extractor = proxy_extractor(proxy[0])
+    reference = reference_statistics(test_x[1000:3000, None], extractor, "fashion-mnist-test-2000")
+    assert "classes" not in reference
+    quality = Quality(samples=600, batch_size=100, reference=ReferenceSet(split="test", images=2000))
+    limits = cfg.resolve("wgan_stability", "paper").outcome["inception"]
+    measures = {name: quality_measures(x.float() / 127.5 - 1, extractor, reference, quality)
+                for name, x in _generators(train_x, train_y).items()}
+    assert all(set(m) == {"fid", "precision", "recall", "duplicates"} for m in measures.values())
+    assert {name: outcome(m, limits) for name, m in measures.items()} == {
+        "held-out": "works", "30 distinct": "collapses", "single": "collapses"}
