@@ -8,10 +8,11 @@ must have improved on its own step-0 value (``trained``). An experiment's ``summ
 ``results/<scale>/<experiment>/measured.json``: one entry per measured key,
 ``{"value", "file", "note", "seeds", "runs", "protocol"}``; the scorecard joins the two.
 
-The rules, in order (``judge``): no value -> not evaluated (its reason); fewer seeds than the
-claim registers -> not evaluated; a run the claim needs did not train (``runs``: each run's
-step-0 and final quality, and its role) or its critic is dead -> not evaluated; else the
-claim's test, on every seed.
+The rules, in order (``judge``): fewer seeds than the claim registers -> not evaluated; a run
+the claim needs did not train (``runs``: each run's step-0 and final quality, and its role) ->
+not evaluated (did not train), whether or not a value could be measured; no value -> not
+evaluated (its reason); a critic the claim reads is dead -> not evaluated; else the claim's
+test, on every seed.
 """
 
 from __future__ import annotations
@@ -211,16 +212,16 @@ def verdict(claim: Claim, scale: str, measured: dict | None, selected: bool = Tr
 def judge(claim: Claim, entry: dict) -> tuple[str, str, Any]:
     """The claim's rules on a measured entry, whatever the scale (negative controls use this)."""
     value = entry.get("value")
-    if value is None:
-        return NOT_EVALUATED, entry.get("reason", f"{claim.key} not measured"), None
     if entry.get("seeds", claim.seeds) < claim.seeds:
         return NOT_EVALUATED, f"{entry['seeds']} of {claim.seeds} seeds", value
-    untrained = claim.untrained_runs(entry)
+    untrained = claim.untrained_runs(entry)  # before the value: a run that did not train is the reason
     if untrained:
         runs = entry["runs"]
         return NOT_EVALUATED, "did not train: " + ", ".join(
             f"{r} ({runs[r]['measure']} {runs[r]['start']:.4g} at step 0, {runs[r]['final']:.4g} at the end; "
             f"the claim asks x{claim.trained['factor']:g})" for r in untrained), value
+    if value is None:
+        return NOT_EVALUATED, entry.get("reason", f"{claim.key} not measured"), None
     dead = [run for run, r in (entry.get("runs") or {}).items() if r.get("live") is False]
     if dead:
         return NOT_EVALUATED, f"dead critic (constant output): {', '.join(dead)}", value

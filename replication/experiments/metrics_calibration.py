@@ -63,7 +63,10 @@ def proxy(ctx: RunContext, dataset: str) -> dict:
     def before_training(net) -> None:
         start["test_accuracy"] = float((_predict(net, images) == labels).double().mean())
 
-    net, meta = train_proxy(train.images, train.labels, dataset=dataset, n_train=P.n_train, epochs=P.epochs,
+    targets = train.labels
+    if P.shuffled_labels:  # a negative control: labels that carry nothing about the images
+        targets = targets[torch.randperm(len(targets), generator=torch.Generator().manual_seed(ctx.seed_for("shuffle")))]
+    net, meta = train_proxy(train.images, targets, dataset=dataset, n_train=P.n_train, epochs=P.epochs,
                             batch_size=P.batch_size, lr=P.lr, seed=ctx.seed_for("train"),
                             before_training=before_training)
     predicted = _predict(net, images)
