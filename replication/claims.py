@@ -267,15 +267,20 @@ def features_used(scale: str, results_root: Path) -> str:
 
     if cfg.features_of(scale) == "inception":
         return f"TF-Inception (torch-fidelity inception-v3-compat, sha256 {INCEPTION_SHA256[:12]})"
-    sidecar = results_root / scale / "metrics_calibration" / "proxy_fashion-mnist" / "proxy.sha256"
+    sidecar = cfg.results_dir(results_root, scale) / "metrics_calibration" / "proxy_fashion-mnist" / "proxy.sha256"
     digest = sidecar.read_text().split()[0][:12] if sidecar.is_file() else "not built"
     return f"proxy classifier (metrics_calibration, sha256 {digest})"
 
 
+def short_commit(commit: str) -> str:
+    return commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
+
+
 def trained_at(results_root: Path, scale: str, experiment: str) -> str:
     """The commits an experiment's runs trained at (their result.json), shortened."""
-    commits = {read_json(p).get("commit", "unknown") for p in (results_root / scale / experiment).glob("*/result.json")}
-    return ", ".join(sorted(c[:12] + ("+dirty" if c.endswith("+dirty") else "") for c in commits)) or "—"
+    commits = {read_json(p).get("commit", "unknown")
+               for p in (cfg.results_dir(results_root, scale) / experiment).glob("*/result.json")}
+    return ", ".join(sorted(short_commit(c) for c in commits)) or "—"
 
 
 def scorecard(scale: str, selected: list[str], results_root: Path = Path("results"),
@@ -284,7 +289,7 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
 
     rows = []
     for claim in load_claims(config_dir):
-        path = results_root / scale / claim.experiment / "measured.json"
+        path = cfg.results_dir(results_root, scale) / claim.experiment / "measured.json"
         chosen = claim.experiment in selected
         measured = read_json(path) if chosen and path.exists() else None
         result, reason, value = verdict(claim, scale, measured, chosen)

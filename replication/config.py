@@ -14,6 +14,7 @@ wrong types, scales or experiments are one-line errors, raised while the DAG is 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 from pathlib import Path
@@ -88,6 +89,28 @@ def selected_experiments(selection: Any, config_dir: Path = CONFIG_DIR) -> list[
     if isinstance(selection, str):
         selection = [s for s in selection.replace(",", " ").split() if s]
     return [check_experiment(e, config_dir) for e in selection]
+
+
+# A published study (``replicate publish``): reports/published/<scale>/ with its STAMP.json, and its
+# results under results/, one scale's experiments directly (results/<scale>/ mirrored one level up).
+STAMP = "STAMP.json"
+
+
+def results_dir(results_root: str | os.PathLike, scale: str) -> Path:
+    """Where a results root keeps a scale's experiments: ``<root>/<scale>``, or the root itself
+    when it is a published study's results (its parent holds the stamp), so that every reader
+    of results also reads a published copy."""
+    root = Path(results_root)
+    stamp = root.parent / STAMP
+    if (root / scale).is_dir() or not stamp.is_file():
+        return root / scale
+    try:
+        published = json.loads(stamp.read_text()).get("scale")
+    except (OSError, ValueError, AttributeError):
+        raise ReplicationError(f"unreadable {stamp}: publish the study again") from None
+    if published != scale:
+        raise ReplicationError(f"{root} holds the published study of scale {published}, not {scale}")
+    return root
 
 
 @functools.cache

@@ -109,7 +109,7 @@ class Results:
                  settings=None):
         self.experiment, self.scale = experiment, scale
         self.root = Path(results_root)
-        self.dir = self.root / scale / experiment
+        self.dir = cfg.results_dir(self.root, scale) / experiment  # a published study's copy too
         self.settings = settings if settings is not None else cfg.resolve(experiment, scale, extra_deltas)
         self.matrix = cfg.run_matrix(experiment, self.settings)
 
