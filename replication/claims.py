@@ -261,13 +261,16 @@ def training_precision(settings) -> str:
 PROTOCOL = ("generated", "real", "splits", "reference", "checkpoint")  # the protocol columns besides features
 
 
+PROXY_SIDECAR = "metrics_calibration/proxy_fashion-mnist/proxy.sha256"  # the proxy's identity, beside its classifier
+
+
 def features_used(scale: str, results_root: Path) -> str:
     """The features image numbers use at this scale, with the weights' identity."""
     from replication.data.weights import INCEPTION_SHA256
 
     if cfg.features_of(scale) == "inception":
         return f"TF-Inception (torch-fidelity inception-v3-compat, sha256 {INCEPTION_SHA256[:12]})"
-    sidecar = cfg.results_dir(results_root, scale) / "metrics_calibration" / "proxy_fashion-mnist" / "proxy.sha256"
+    sidecar = cfg.results_dir(results_root, scale) / PROXY_SIDECAR
     digest = sidecar.read_text().split()[0][:12] if sidecar.is_file() else "not built"
     return f"proxy classifier (metrics_calibration, sha256 {digest})"
 

@@ -27,7 +27,8 @@ from collections import Counter
 from pathlib import Path
 
 from replication import config as cfg
-from replication.claims import NOT_EVALUATED, NOT_REPRODUCED, REPRODUCED, scorecard, short_commit, write_scorecard
+from replication.claims import (NOT_EVALUATED, NOT_REPRODUCED, PROXY_SIDECAR, REPRODUCED, scorecard, short_commit,
+                                write_scorecard)
 from replication.errors import ReplicationError
 from replication.io import read_json, write_json, write_text
 from replication.provenance import PUBLISHED
@@ -35,7 +36,8 @@ from replication.report import artifact_dir, artifacts
 from replication.runtime import project_commit
 
 # Each run's files: what the scorecard reads (result.json: its commit; proxy.sha256: the proxy's
-# identity in the features column), the run's record, and its curves.
+# identity in the features column), the run's record, and its curves. Published runs: those of
+# every experiment with measured values, and the runs they read (``upstream:``, the proxy).
 RUN_FILES = ("result.json", "config.json", "final_metrics.json", "proxy.sha256", "training.csv", "evaluation.csv")
 ALWAYS = {"measured.json", "result.json", "config.json", "final_metrics.json", "proxy.sha256"}  # verdicts rest on them
 FIGURE_SUFFIXES = (".png", ".csv", ".md")  # not .pdf: the PDFs duplicate the PNGs and weigh more
@@ -100,12 +102,14 @@ def _times(folder: Path) -> tuple[float, float]:
     return min(times), max(times)
 
 
-def _wall_time(source: Path, experiment: str, runs: dict[str, dict]) -> dict:
-    """An experiment's runs' and evaluations' seconds (as recorded) and the span of its outputs."""
-    mine = {r: res for r, res in runs.items() if r.startswith(f"{experiment}/")}
-    evaluated = [read_json(p) for p in sorted((source / experiment).glob("*/final_metrics.json"))]
+def _wall_time(source: Path, folder: str, runs: dict[str, dict]) -> dict:
+    """The runs' and evaluations' seconds (as recorded) of an experiment's (or one upstream run's)
+    folder, and the span of its outputs (file times: the build's own folder, not a copy)."""
+    mine = {r: res for r, res in runs.items() if f"{r}/".startswith(f"{folder}/")}
+    evaluated = [read_json(source / r / "final_metrics.json") for r in mine
+                 if (source / r / "final_metrics.json").is_file()]
     recorded = [e["seconds"] for e in evaluated if "seconds" in e]
-    first, last = _times(source / experiment)
+    first, last = _times(source / folder)
     return {"runs": len(mine), "seconds": round(sum(r.get("seconds", 0.0) for r in mine.values()), 2),
             "evaluations": len(evaluated), "evaluation_seconds": round(sum(recorded), 2) if recorded else None,
             "first_output": _when(first), "last_output": _when(last), "span_seconds": round(last - first, 2),
@@ -126,6 +130,10 @@ def publish(scale: str, results: Path = Path("results"), reports: Path = Path("r
                                    f"(snakemake --cores 2 reports/{scale}/all)")
     runs = {f"{e}/{p.parent.name}": read_json(p)
             for e in experiments for p in sorted((source / e).glob("*/result.json"))}
+    read = {*(ref for e in experiments for ref in cfg.paper_file(e).get("upstream", [])),
+            Path(PROXY_SIDECAR).parent.as_posix()}
+    upstream = sorted(ref for ref in read - set(runs) if (source / ref / "result.json").is_file())
+    runs.update({ref: read_json(source / ref / "result.json") for ref in upstream})
     by_commit, mixed = _commits_check(runs, scale, allow_mixed)
 
     Path(out).mkdir(parents=True, exist_ok=True)
@@ -155,17 +163,18 @@ def publish(scale: str, results: Path = Path("results"), reports: Path = Path("r
                     copy(path, path.relative_to(built).as_posix())
         for experiment in experiments:
             copy(source / experiment / "measured.json", f"results/{experiment}/measured.json", None)
-            for run in sorted(r.split("/", 1)[1] for r in runs if r.startswith(f"{experiment}/")):
-                for name in RUN_FILES:
-                    path = source / experiment / run / name
-                    if path.is_file():
-                        copy(path, f"results/{experiment}/{run}/{name}", None if name in ALWAYS else MAX_BYTES)
+        for run in runs:
+            for name in RUN_FILES:
+                if (source / run / name).is_file():
+                    copy(source / run / name, f"results/{run}/{name}", None if name in ALWAYS else MAX_BYTES)
 
         walls = {e: _wall_time(source, e, runs) for e in experiments}
-        first, last = min(w.pop("_first") for w in walls.values()), max(w.pop("_last") for w in walls.values())
-        evaluation = [w["evaluation_seconds"] for w in walls.values() if w["evaluation_seconds"] is not None]
-        evaluated = sorted({read_json(p).get("commit", "unknown") for e in experiments
-                            for p in (source / e).glob("*/final_metrics.json")})
+        upstream_walls = {ref: _wall_time(source, ref, runs) for ref in upstream}
+        every = [*walls.values(), *upstream_walls.values()]
+        first, last = min(w.pop("_first") for w in every), max(w.pop("_last") for w in every)
+        evaluation = [w["evaluation_seconds"] for w in every if w["evaluation_seconds"] is not None]
+        evaluated = sorted({read_json(source / r / "final_metrics.json").get("commit", "unknown") for r in runs
+                            if (source / r / "final_metrics.json").is_file()})
         stamp = {
             "scale": scale,
             "published": {"date": _now(), "commit": project_commit()},
@@ -178,7 +187,8 @@ def publish(scale: str, results: Path = Path("results"), reports: Path = Path("r
                      "devices": dict(sorted(Counter(str(r.get("device", "unknown")) for r in runs.values()).items())),
                      "threads": sorted({r.get("threads", 1) for r in runs.values()})},
             "experiments": walls,
-            "total": {"runs": len(runs), "seconds": round(sum(w["seconds"] for w in walls.values()), 2),
+            "upstream": upstream_walls,  # runs the experiments read, of an experiment not published itself
+            "total": {"runs": len(runs), "seconds": round(sum(w["seconds"] for w in every), 2),
                       "evaluation_seconds": round(sum(evaluation), 2) if evaluation else None,
                       "first_output": _when(first), "last_output": _when(last), "span_seconds": round(last - first, 2)},
             "skipped": skipped,
@@ -236,10 +246,11 @@ def write_stamp(folder: Path, stamp: dict) -> None:
              "## Wall time per experiment", "",
              "| experiment | runs | training | evaluations | first output (UTC) | last output (UTC) | span |",
              "|---|---|---|---|---|---|---|"]
-    lines += [f"| `{e}` | {w['runs']} | {_duration(w['seconds'])} | "
-              f"{w['evaluations']}: {_duration(w['evaluation_seconds'])} | {w['first_output'][:16]} | "
-              f"{w['last_output'][:16]} | {_duration(w['span_seconds'])} |"
-              for e, w in stamp["experiments"].items()]
+    rows = [(f"`{e}`", w) for e, w in stamp["experiments"].items()]
+    rows += [(f"`{r}` (read by the experiments)", w) for r, w in stamp.get("upstream", {}).items()]
+    lines += [f"| {name} | {w['runs']} | {_duration(w['seconds'])} | {w['evaluations']}: "
+              f"{_duration(w['evaluation_seconds'])} | {w['first_output'][:16]} | {w['last_output'][:16]} | "
+              f"{_duration(w['span_seconds'])} |" for name, w in rows]
     if stamp["skipped"]:
         lines += ["", "## Left out (over the size limit)", ""]
         lines += [f"- {s['file']} ({s['bytes'] / 1e6:.1f} MB)" for s in stamp["skipped"]]

@@ -22,6 +22,7 @@ from replication.provenance import PUBLISHED
 SCALE, EXP = "small", "wgan_critics"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 RUNS = ("gan_s0", "wgan_s0")
+PROXY = "metrics_calibration/proxy_fashion-mnist"  # read by the scorecard, its experiment not published
 VERDICTS = ["verdict", "reason", "reproduced", "trained at", "features"]
 
 
@@ -34,7 +35,8 @@ def no_history(monkeypatch):
 def fake_study(root: Path, commits=(COMMIT, COMMIT)) -> tuple[Path, Path]:
     """results/ and reports/ of a built `small` study of one experiment: measured values (two
     claims reproduced, one not, the rest not evaluated), two runs with checkpoints, curves (one
-    over the size limit), live curves, figures (PNG, PDF, CSV), the scorecard and the report."""
+    over the size limit), live curves, the proxy classifier's run, figures (PNG, PDF, CSV), the
+    scorecard and the report."""
     results, reports = root / "results", root / "reports"
     exp = results / SCALE / EXP
     cite = f"results/{SCALE}/{EXP}/gan_s0/result.json"
@@ -55,6 +57,10 @@ def fake_study(root: Path, commits=(COMMIT, COMMIT)) -> tuple[Path, Path]:
         (folder / "tensorboard" / "training").mkdir(parents=True)
         (folder / "tensorboard" / "training" / "events.out.tfevents.1").write_bytes(b"events")
     (exp / "wgan_s0" / "evaluation.csv").write_bytes(b"1" * (pub.MAX_BYTES + 1))
+    proxy = results / SCALE / PROXY
+    write_json(proxy / "result.json", {"seconds": 30.0, "commit": commits[0], "torch": "2.14.1", "device": "cpu"})
+    (proxy / "proxy.sha256").write_text("c0ffee00c0ffee00  proxy.pt\n")
+    (proxy / "proxy.pt").write_bytes(b"weights")
     figures = reports / SCALE / "wgan" / "fig2"
     figures.mkdir(parents=True)
     for name in ("fig2.png", "fig2.pdf", "fig2.csv"):
@@ -83,6 +89,7 @@ def test_publish_copies_the_study_and_no_checkpoints(study):
     _, _, out, folder, stamp = study
     assert folder == out / SCALE
     runs = {f"results/{EXP}/{run}/{name}" for run in RUNS for name in ("result.json", "config.json", "training.csv")}
+    runs |= {f"results/{PROXY}/result.json", f"results/{PROXY}/proxy.sha256"}
     assert _files(folder) == {"scorecard.md", "scorecard.html", "scorecard.csv", "STAMP.json", "STAMP.md",
                               "report.html", "wgan/fig2/fig2.png", "wgan/fig2/fig2.csv",
                               f"results/{EXP}/measured.json", *runs}
@@ -96,11 +103,12 @@ def test_the_stamp_holds_commits_machine_and_wall_time(study):
     assert stamp["scale"] == SCALE and stamp["trained_at"] == [COMMIT] and "mixed" not in stamp
     assert stamp["published"]["date"] and stamp["published"]["commit"]
     assert stamp["machine"]["cpu"] and stamp["machine"]["cores"] >= 1
-    assert stamp["runs"] == {"count": 2, "torch": ["2.14.1"], "devices": {"cpu": 2}, "threads": [1]}
+    assert stamp["runs"] == {"count": 3, "torch": ["2.14.1"], "devices": {"cpu": 3}, "threads": [1]}
     wall = stamp["experiments"][EXP]
     assert wall["runs"] == 2 and wall["seconds"] == 180.0 and wall["evaluation_seconds"] is None
     assert wall["span_seconds"] >= 0 and wall["first_output"] <= wall["last_output"]
-    assert stamp["total"]["seconds"] == 180.0 and stamp["rejudged"] == []
+    assert list(stamp["experiments"]) == [EXP] and stamp["upstream"][PROXY]["seconds"] == 30.0
+    assert stamp["total"]["seconds"] == 210.0 and stamp["rejudged"] == []
     head = (folder / "scorecard.md").read_text().splitlines()
     assert head[0].startswith("# Scorecard") and head[2].startswith("- **Published study** of scale `small`")
     assert f"- **Trained at** `{COMMIT[:12]}`" in head and "Wall time" in head[5]
@@ -118,7 +126,8 @@ def test_publish_refuses_mixed_or_dirty_commits_unless_allowed(tmp_path, commits
     assert error.count("\n") == 1 and "--allow-mixed" in error and not out.joinpath(SCALE).exists()
     assert main([*argv, "--allow-mixed"]) == 0
     stamp = json.loads((out / SCALE / cfg.STAMP).read_text())
-    assert stamp["mixed"] == {c: [f"{EXP}/{r}" for r, k in zip(RUNS, commits) if k == c] for c in set(commits)}
+    assert stamp["mixed"] == {c: sorted([f"{EXP}/{r}" for r, k in zip(RUNS, commits) if k == c]
+                                        + ([PROXY] if c == commits[0] else [])) for c in set(commits)}
     assert "(mixed, published with --allow-mixed)" in (out / SCALE / "scorecard.md").read_text()
 
 
@@ -134,7 +143,8 @@ def _verdicts(frame):
 def test_scorecard_and_rejudge_from_the_published_copy_give_the_original_verdicts(study, tmp_path):
     results, _, out, folder, _ = study
     original = cl.scorecard(SCALE, [EXP], results)
-    assert list(original["verdict"]).count(cl.REPRODUCED) == 2
+    assert list(original["verdict"]).count(cl.REPRODUCED) == 2 
+    assert "proxy classifier (metrics_calibration, sha256 c0ffee00c0ff)" in set(original["features"])
     assert _verdicts(cl.scorecard(SCALE, [EXP], folder / "results")) == _verdicts(original)
     assert main(["scorecard", "--scale", SCALE, "--experiments", EXP, "--results", str(folder / "results"),
                  "--out", str(tmp_path / "rebuilt")]) == 0
