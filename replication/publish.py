@@ -226,7 +226,7 @@ def stamp_lines(stamp: dict) -> list[str]:
          f"the runs recorded torch {', '.join(runs['torch'])}, devices {devices}"),
         (f"- **Wall time**: {_duration(total['seconds'])} of training runs"
          + (f" and {_duration(evaluation)} of evaluations" if evaluation is not None else " (evaluations not timed)")
-         + f"; outputs written over {_duration(total['span_seconds'])}, {total['first_output'][:16]} to "
+         + f"; outputs written (file times) over {_duration(total['span_seconds'])}, {total['first_output'][:16]} to "
          f"{total['last_output'][:16]} UTC"),
     ]
     if stamp["skipped"]:
