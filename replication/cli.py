@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, type=Path, help="default reports/<scale>/all")
 
     p = sub.add_parser("compare", help="differences between two builds' measured values (exit 1 if any)")
-    p.add_argument("a", type=Path, help="a results root (e.g. results) or a published folder")
+    p.add_argument("a", type=Path, help="a results root (e.g. results) or a published study's "
+                                         "(reports/published/<scale>/results)")
     p.add_argument("b", type=Path)
     p.add_argument("--scale", default="small")
     p.add_argument("--experiments", default="all")
