@@ -19,21 +19,28 @@ from __future__ import annotations
 import csv
 import datetime
 import html
+import json
 import os
-import platform
 import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 from replication import config as cfg
-from replication.claims import (NOT_EVALUATED, NOT_REPRODUCED, PROXY_SIDECAR, REPRODUCED, scorecard, short_commit,
-                                write_scorecard)
+from replication.claims import (
+    NOT_EVALUATED,
+    NOT_REPRODUCED,
+    PROXY_SIDECAR,
+    REPRODUCED,
+    scorecard,
+    short_commit,
+    write_scorecard,
+)
 from replication.errors import ReplicationError
 from replication.io import read_json, write_json, write_text
 from replication.provenance import PUBLISHED
 from replication.report import artifact_dir, artifacts
-from replication.runtime import project_commit
+from replication.runtime import cpu_model, project_commit
 
 # Each run's files: what the scorecard reads (result.json: its commit; proxy.sha256: the proxy's
 # identity in the features column), the run's record, and its curves. Published runs: those of
@@ -49,11 +56,11 @@ STATUS_BEGIN, STATUS_END = "<!-- status:begin -->", "<!-- status:end -->"
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def _when(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="seconds")
 
 
 def _duration(seconds: float | None) -> str:
@@ -67,17 +74,6 @@ def _duration(seconds: float | None) -> str:
 
 def _n(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo on Linux)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
 
 
 def _commits_check(runs: dict[str, dict], scale: str, allow_mixed: bool) -> tuple[dict[str, list[str]], bool]:
@@ -181,8 +177,9 @@ def publish(scale: str, results: Path = Path("results"), reports: Path = Path("r
             "trained_at": sorted(by_commit),
             **({"mixed": {c: sorted(r) for c, r in sorted(by_commit.items())}} if mixed else {}),
             "evaluated_at": evaluated,
-            "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
-                        "note": "the machine that published the study; runs record only their torch, device and threads"},
+            "machine": {"published_on": {"cpu": cpu_model(), "cores": os.cpu_count()},
+                        "runs": [json.loads(m) for m in sorted({json.dumps(r["machine"], sort_keys=True)
+                                                                  for r in runs.values() if "machine" in r})]},
             "runs": {"count": len(runs), "torch": sorted({str(r.get("torch", "unknown")) for r in runs.values()}),
                      "devices": dict(sorted(Counter(str(r.get("device", "unknown")) for r in runs.values()).items())),
                      "threads": sorted({r.get("threads", 1) for r in runs.values()})},
@@ -217,13 +214,15 @@ def stamp_lines(stamp: dict) -> list[str]:
         commits += "; final checkpoints evaluated at " + ", ".join(
             f"`{short_commit(c)}`" for c in stamp["evaluated_at"])
     evaluation = total["evaluation_seconds"]
-    published = stamp["published"]
+    published, host = stamp["published"], stamp["machine"]["published_on"]
+    machines = "; ".join(f"{m['cpu']} ({m['cores']} cores" + (f", {m['accelerator']}" if m.get("accelerator") else "")
+                         + ")" for m in stamp["machine"]["runs"]) or "machines not recorded (runs before 2026-12-06)"
     lines = [
         (f"- **Published study** of scale `{stamp['scale']}`: {_n(len(stamp['experiments']), 'experiment')}, "
          f"{_n(runs['count'], 'run')}; published {published['date'][:10]} at `{short_commit(published['commit'])}`"),
         f"- **Trained at** {commits}",
-        (f"- **Machine**: {stamp['machine']['cpu']}, {stamp['machine']['cores']} cores (where it was published); "
-         f"the runs recorded torch {', '.join(runs['torch'])}, devices {devices}"),
+        (f"- **Machine**: the runs ran on {machines}; published on {host['cpu']} ({host['cores']} cores); "
+         f"torch {', '.join(runs['torch'])}, devices {devices}"),
         (f"- **Wall time**: {_duration(total['seconds'])} of training runs"
          + (f" and {_duration(evaluation)} of evaluations" if evaluation is not None else " (evaluations not timed)")
          + f"; outputs written (file times) over {_duration(total['span_seconds'])}, {total['first_output'][:16]} to "

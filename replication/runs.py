@@ -23,9 +23,14 @@ import torch
 from replication import config as cfg
 from replication.errors import ReplicationError
 from replication.io import read_json, sha256_file, write_json
-from replication.runtime import project_commit, resolve_device, seed_everything, set_threads
+from replication.runtime import (
+    machine,
+    project_commit,
+    resolve_device,
+    seed_everything,
+    set_threads,
+)
 from replication.settings import plain
-
 
 # Each run's live curves (TensorBoard event files, written while it trains): a view for people,
 # not a result, so result.json does not hash them.
@@ -194,7 +199,8 @@ def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads
     result = out_dir / "result.json"
     write_json(result, {"experiment": exp_id, "run": run, "scale": scale, "params": params, "summary": summary,
                         "files": files, "seconds": round(time.time() - started, 2), "commit": commit,
-                        "torch": torch.__version__, "device": str(ctx.device), "threads": threads})
+                        "torch": torch.__version__, "device": str(ctx.device), "machine": machine(ctx.device),
+                        "threads": threads})
     return result
 
 

@@ -49,7 +49,7 @@ def fake_study(root: Path, commits=(COMMIT, COMMIT)) -> tuple[Path, Path]:
         write_json(folder / "config.json", {"experiment": EXP, "run": run, "commit": commit})
         write_json(folder / "result.json", {"experiment": EXP, "run": run, "scale": SCALE, "summary": {},
                                             "seconds": 90.0, "commit": commit, "torch": "2.14.1", "device": "cpu",
-                                            "threads": 1})
+                                            "machine": {"cpu": "Test CPU", "cores": 2}, "threads": 1})
         (folder / "training.csv").write_text("iteration,loss\n0,1.0\n1,0.5\n")
         (folder / "samples.csv").write_text("x\n0.1\n")
         (folder / "final").mkdir()
@@ -102,7 +102,8 @@ def test_the_stamp_holds_commits_machine_and_wall_time(study):
     assert json.loads((folder / cfg.STAMP).read_text()) == stamp
     assert stamp["scale"] == SCALE and stamp["trained_at"] == [COMMIT] and "mixed" not in stamp
     assert stamp["published"]["date"] and stamp["published"]["commit"]
-    assert stamp["machine"]["cpu"] and stamp["machine"]["cores"] >= 1
+    assert stamp["machine"]["runs"] == [{"cpu": "Test CPU", "cores": 2}]  # what the runs recorded
+    assert stamp["machine"]["published_on"]["cpu"] and stamp["machine"]["published_on"]["cores"] >= 1
     assert stamp["runs"] == {"count": 3, "torch": ["2.14.1"], "devices": {"cpu": 3}, "threads": [1]}
     wall = stamp["experiments"][EXP]
     assert wall["runs"] == 2 and wall["seconds"] == 180.0 and wall["evaluation_seconds"] is None
