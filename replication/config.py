@@ -121,6 +121,26 @@ def features_of(scale: str, config_dir: Path = CONFIG_DIR) -> str:
     return scale_file(scale, config_dir)["features"]
 
 
+SELECT = "runs"  # in an extra deltas file, beside an experiment's setting deltas: the runs kept of its matrix
+
+
+@functools.cache
+def extra_deltas_of(extra_deltas: str | os.PathLike | None) -> dict:
+    """An extra deltas file: ``{experiment id: {setting: value, ..., runs: [run id, ...]}}``; the
+    optional ``runs`` list keeps only those runs of the experiment's matrix (a sub-grid: the
+    paper-shape check, exploration)."""
+    if not extra_deltas:
+        return {}
+    doc = read_yaml(Path(extra_deltas)) or {}
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise ReplicationError(f"{extra_deltas}: expected {{experiment id: {{setting: value}}}}")
+    for exp_id, deltas in doc.items():
+        kept = deltas.get(SELECT, [])
+        if not isinstance(kept, list) or not all(isinstance(r, str) for r in kept):
+            raise ReplicationError(f"{extra_deltas}: {exp_id}.{SELECT} must be a list of run ids, got {kept!r}")
+    return doc
+
+
 @functools.cache
 def resolve(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None, config_dir: Path = CONFIG_DIR):
     """The settings of one experiment at one scale, typed (``replication.settings.experiments``);
@@ -129,24 +149,25 @@ def resolve(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = No
 
     path = (config_dir / "experiments" / f"{exp_id}.yaml").relative_to(config_dir.parent.parent)
     settings = paper_file(exp_id, config_dir)["settings"]
+    if SELECT in settings:
+        raise ReplicationError(f"{path}: {SELECT!r} is reserved (extra deltas select runs with it), not a setting name")
     settings = merge(settings, scale_file(scale, config_dir).get(exp_id, {}), f"scales/{scale}.yaml: {exp_id}")
-    if extra_deltas:
-        doc = read_yaml(Path(extra_deltas)) or {}
-        if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
-            raise ReplicationError(f"{extra_deltas}: expected {{experiment id: {{setting: value}}}}")
-        settings = merge(settings, doc.get(exp_id, {}), f"{extra_deltas}: {exp_id}")
+    deltas = {k: v for k, v in extra_deltas_of(extra_deltas).get(exp_id, {}).items() if k != SELECT}
+    if deltas:
+        settings = merge(settings, deltas, f"{extra_deltas}: {exp_id}")
     return parse(SETTINGS[exp_id], settings, f"{path} (scale {scale}): settings")
 
 
 # -- the run matrix: which runs an experiment has, declared in its YAML (cheap for the DAG) --
 
-def run_matrix(exp_id: str, settings, config_dir: Path = CONFIG_DIR) -> dict[str, dict]:
+def run_matrix(exp_id: str, settings, config_dir: Path = CONFIG_DIR, extra_deltas=None) -> dict[str, dict]:
     """``{run_id: params}`` from the experiment file's ``runs:`` list. Each entry names a
     ``task`` (a function of the experiment module), an ``id`` template (default: the task),
     ``foreach`` bindings (a list of values, or a dotted path into the resolved settings: a list
     gives its items, a mapping its keys, a count n the indices 0..n-1) expanded as a Cartesian
     product in declared order,
-    and static ``params``. A run receives its params; nothing parses run ids back."""
+    and static ``params``. A run receives its params; nothing parses run ids back. An extra deltas
+    file's ``runs`` list for this experiment keeps only those runs (each must exist)."""
     import itertools
 
     doc = paper_file(exp_id, config_dir)
@@ -166,7 +187,14 @@ def run_matrix(exp_id: str, settings, config_dir: Path = CONFIG_DIR) -> dict[str
             if run_id in matrix:
                 raise ReplicationError(f"{where}: run id {run_id!r} is declared twice")
             matrix[run_id] = {"task": entry["task"], **bound, **(entry.get("params") or {})}
-    return matrix
+    kept = extra_deltas_of(extra_deltas).get(exp_id, {}).get(SELECT)
+    if kept is None:
+        return matrix
+    unknown = [r for r in kept if r not in matrix]
+    if unknown:
+        raise ReplicationError(f"{extra_deltas}: {exp_id}.{SELECT} names unknown run(s) {', '.join(unknown)}; "
+                               f"runs: {', '.join(matrix)}")
+    return {r: params for r, params in matrix.items() if r in kept}
 
 
 def _values(settings, source: Any, where: str) -> list:
@@ -183,7 +211,7 @@ def _values(settings, source: Any, where: str) -> list:
 
 
 def runs_of(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> dict[str, dict]:
-    return run_matrix(exp_id, resolve(exp_id, scale, extra_deltas))
+    return run_matrix(exp_id, resolve(exp_id, scale, extra_deltas), extra_deltas=extra_deltas)
 
 
 def datasets_of(exp_id: str, scale: str) -> list[str]:
@@ -197,7 +225,8 @@ def evaluated_runs(exp_id: str, scale: str, extra_deltas: str | os.PathLike | No
     ``evaluate: true``): their final metrics can be recomputed from pulled checkpoints."""
     settings = resolve(exp_id, scale, extra_deltas)
     tasks = {e["task"] for e in paper_file(exp_id)["runs"] if e.get("evaluate")}
-    return [run for run, params in run_matrix(exp_id, settings).items() if params["task"] in tasks]
+    return [run for run, params in run_matrix(exp_id, settings, extra_deltas=extra_deltas).items()
+            if params["task"] in tasks]
 
 
 def threads_of(exp_id: str, scale: str) -> int:
