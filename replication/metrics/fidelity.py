@@ -41,7 +41,7 @@ from replication.errors import ReplicationError
 from replication.data.weights import verify_weights
 from replication.io import error_line, weights_only_loads
 from replication.metrics import proxy_net  # noqa: F401 (registers the proxy classifier with torch-fidelity)
-from replication.metrics.inception import Extractor
+from replication.metrics.inception import INCEPTION_EXTRACTOR, Extractor
 
 # Scale applied to x+1 before truncation to int (x in [-1, 1]), as in the official scripts.
 TRUNCATING_RULES = {"wgan_gp_resnet": 255.99 / 2, "wgan_gp_dcgan": 255.0 / 2}
@@ -85,11 +85,12 @@ def inception_score(logits: torch.Tensor, splits: int = 10, shuffle: bool = Fals
     return {"mean": out[KEY_METRIC_ISC_MEAN], "std": out[KEY_METRIC_ISC_STD]}
 
 
-def fid_statistics(features: torch.Tensor) -> dict:
-    """Mean, covariance (float64) and count; needs more samples than dimensions (full rank)."""
+def fid_statistics(features: torch.Tensor, full_rank: bool = True) -> dict:
+    """Mean, covariance (float64) and count; needs more samples than dimensions (full rank) unless
+    ``full_rank`` is False (the paper-shape check's stand-in, whose numbers are never scored)."""
     features = torch.as_tensor(features).detach().cpu().double()
     n, d = features.shape
-    if n <= d:
+    if n <= d and full_rank:
         raise ReplicationError(f"FID needs more samples than feature dimensions for a full-rank covariance "
                                f"(got {n} samples of {d} dims); raise the sample count or use a lower-dim layer")
     return {**fid_features_to_statistics(features), "n": n}
@@ -138,7 +139,7 @@ def extract_features(images: torch.Tensor, extractor: Extractor, layers: Sequenc
     if images.shape[1] == 1:
         images = images.expand(-1, 3, -1, -1)
     cuda = torch.cuda.is_available() if cuda is None else cuda
-    if not extractor.proxy:  # the pinned hash again, right before torch-fidelity reads the file
+    if extractor.name == INCEPTION_EXTRACTOR:  # the pinned hash again, right before torch-fidelity reads the file
         verify_weights(extractor.weights_path)
     try:  # torch-fidelity 0.4 loads Inception weights with torch.load(path, weights_only=False)
         with weights_only_loads():
@@ -158,7 +159,8 @@ def reference_statistics(images: torch.Tensor, extractor: Extractor, name: str, 
     layer = feature_layer(extractor, "fid")
     features = extract_features(to_uint8(images, rule, value_range), extractor, [layer], batch_size)[layer]
     ref = {"name": name, "extractor": extractor.name, "weights_sha256": extractor.weights_sha256,
-           "proxy": extractor.proxy, "layer": layer, "uint8_rule": rule, **fid_statistics(features)}
+           "proxy": extractor.proxy, "layer": layer, "uint8_rule": rule,
+           **fid_statistics(features, full_rank=not extractor.standin)}
     if keep_features:
         ref["features"] = features.double()
     return ref
@@ -199,7 +201,8 @@ def evaluate_samples(samples: torch.Tensor, extractor: Extractor, *, metrics: Se
                    "shuffled": shuffle, "seed": seed if shuffle else None,
                    "reference": None, "n_reference": None}
         elif m == "fid":
-            rec = {"metric": "FID", "value": frechet_distance(fid_statistics(f), reference), "std": None,
+            stats = fid_statistics(f, full_rank=not extractor.standin)
+            rec = {"metric": "FID", "value": frechet_distance(stats, reference), "std": None,
                    "splits": None, "seed": None, **ref_fields}
         else:
             out = kernel_distance(f, reference["features"], kid_subsets, kid_subset_size, seed)

@@ -81,6 +81,27 @@ def write_mnist(raw: Path) -> None:
     write_idx(raw / "t10k-labels-idx1-ubyte.gz", (np.arange(MNIST_TEST) % 10).astype(np.uint8))
 
 
+def class_images(labels: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    """Class c = a bright 8×8 block at one of ten places, on noise: learnable in one epoch."""
+    images = rng.randint(0, 60, (len(labels), 28, 28)).astype(np.uint8)
+    for i, c in enumerate(labels):
+        r, col = 2 + 12 * (c // 5), 2 + 5 * (c % 5)
+        images[i, r:r + 8, col:col + 6] = 250
+    return images
+
+
+def write_classes(raw: Path, train: int = 500, test: int = 200) -> None:
+    """The four IDX files of an MNIST-style set whose ten classes a small classifier learns at once
+    (the proxy classifier's Fashion-MNIST)."""
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.RandomState(0)
+    for part, n in (("train", train), ("t10k", test)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        rng.shuffle(labels)
+        write_idx(raw / f"{part}-images-idx3-ubyte.gz", class_images(labels, rng))
+        write_idx(raw / f"{part}-labels-idx1-ubyte.gz", labels)
+
+
 # -- pickle batches (CIFAR-10, ImageNet 32) ----------------------------------------------------
 
 def write_cifar(raw: Path, per_batch: int = 3, varied: bool = False) -> None:
