@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: env system-deps smoke small paper test clean
+.PHONY: env system-deps smoke small paper paper-check test clean
 
 env: $(VENV)/.installed
 
@@ -34,6 +34,12 @@ small: env system-deps
 
 paper: env
 	$(BIN)/snakemake --cores all reports/all --config scale=paper
+
+# Every distinct paper job at paper sizes, iteration and sample counts cut, on fixtures in each
+# dataset's real format, with a random-weight Inception stand-in: seconds and peak memory per job
+# (paper-check/paper_check.md; about an hour on 2 cores, outside CI).
+paper-check: env
+	$(BIN)/replicate paper-check --jobs $(CORES)
 
 test: env system-deps
 	$(BIN)/pytest -q

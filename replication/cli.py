@@ -11,6 +11,7 @@
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
     replicate convert-checkpoints PATH...       rewrite training checkpoints from before weights-only loading
+    replicate paper-check                       every paper job's shape on fixtures: seconds and peak memory
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "loading (read as data too)")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
 
+    p = sub.add_parser("paper-check", help="every distinct paper job at paper sizes with iteration and sample counts "
+                                           "cut, on fixtures: a table of seconds and peak memory")
+    from replication.papercheck.check import add_arguments
+    add_arguments(p)
+
     p = sub.add_parser("list", help="experiments, their runs and artifacts")
     _add_scale(p)
     p.add_argument("--networks", action="store_true", help="list the registered networks instead")
@@ -117,11 +123,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(execute_summary(args.experiment, args.scale, args.results, args.extra_deltas))
     elif args.command == "notebook":
         from replication.report import run_notebook
-        print(run_notebook(args.artifact, args.scale, args.results, args.reports))
+        print(run_notebook(args.artifact, args.scale, args.results, args.reports, args.extra_deltas))
     elif args.command == "scorecard":
         from replication.claims import scorecard, write_scorecard
         selected = cfg.selected_experiments(args.experiments)
-        frame = scorecard(args.scale, selected, args.results)
+        frame = scorecard(args.scale, selected, args.results, extra_deltas=args.extra_deltas)
         for path in write_scorecard(frame, args.out or Path("reports") / args.scale):
             print(path)
     elif args.command == "manifest":
@@ -143,6 +149,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from replication.train.loop import convert_checkpoint
         for path in args.paths:
             print(f"{path}: {'converted' if convert_checkpoint(path) else 'already loads as data'}")
+    elif args.command == "paper-check":
+        from replication.papercheck.check import main as paper_check
+        return paper_check(args)
     elif args.command == "list" and args.networks:
         from replication.nets import list_networks
         for row in list_networks():

@@ -2,7 +2,8 @@
 
 Notebooks are jupytext "percent" scripts in ``reports/notebooks/<paper>_<name>.py`` (plain
 Python, diffable, open in Jupyter as notebooks). ``run_notebook`` converts one in memory and
-executes it with papermill (parameters cell: scale, results, reports), keeping the executed
+executes it with papermill (parameters cell: scale, results, reports, extra_deltas: the runs'
+settings, so a notebook reads them as the runs did), keeping the executed
 copy at ``reports/<scale>/notebooks/<paper>_<name>.ipynb``. Papermill rather than Snakemake's
 ``notebook:`` directive: the notebooks then also run standalone, by hand, with defaults.
 """
@@ -48,7 +49,8 @@ def artifacts(selected: list[str]) -> list[str]:
     return [a for exp in selected for a in cfg.paper_file(exp)["artifacts"]]
 
 
-def run_notebook(artifact: str, scale: str, results: str = "results", reports: str = "reports") -> Path:
+def run_notebook(artifact: str, scale: str, results: str = "results", reports: str = "reports",
+                 extra_deltas: str | os.PathLike | None = None) -> Path:
     import jupytext
     import papermill
 
@@ -59,7 +61,9 @@ def run_notebook(artifact: str, scale: str, results: str = "results", reports: s
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp.ipynb")  # papermill needs the .ipynb suffix
     try:
-        papermill.execute_notebook(notebook, str(tmp), parameters={"scale": scale, "results": results, "reports": reports},
+        parameters = {"scale": scale, "results": str(results), "reports": str(reports),
+                      "extra_deltas": None if extra_deltas is None else str(extra_deltas)}
+        papermill.execute_notebook(notebook, str(tmp), parameters=parameters,
                                    kernel_name="python3", progress_bar=False, cwd=str(Path.cwd()))
         os.replace(tmp, out)
     finally:

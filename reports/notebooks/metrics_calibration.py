@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -28,7 +29,7 @@ from replication.io import read_json
 from replication.report import figure_path
 
 sns.set_theme(style="white", context="notebook")
-res = Results("metrics_calibration", scale, results)
+res = Results("metrics_calibration", scale, results, extra_deltas)
 (proxy_run,) = res.runs(task="proxy")
 (reference_run,) = res.runs(task="reference")
 (inception_run,) = res.runs(task="inception")

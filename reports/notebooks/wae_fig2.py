@@ -12,6 +12,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import pandas as pd
@@ -20,7 +21,7 @@ from replication.runs import Results
 from replication.recipes.plots import autoencoder_panels
 from replication.report import figure_path
 
-res = Results("wae", scale, results)
+res = Results("wae", scale, results, extra_deltas)
 settings = res.settings
 setup = "mnist"
 data = getattr(settings, setup).data.name

@@ -10,6 +10,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -18,7 +19,7 @@ from replication.runs import Results
 from replication.recipes.plots import autoencoder_panels
 from replication.report import figure_path
 
-res = Results("wae", scale, results)
+res = Results("wae", scale, results, extra_deltas)
 setup = "celeba"
 if setup in res.settings.setups:
     fig = autoencoder_panels(res, setup, f"WAE Figure 3 (CelebA 64x64), scale {scale}")

@@ -14,6 +14,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import pandas as pd
@@ -22,7 +23,7 @@ from replication.runs import Results
 from replication.experiments.wae import PUBLISHED
 from replication.report import figure_path
 
-res = Results("wae", scale, results)
+res = Results("wae", scale, results, extra_deltas)
 settings = res.settings
 setup = settings.table
 E = settings.evaluation

@@ -13,6 +13,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -22,7 +23,7 @@ import seaborn as sns
 from replication.runs import Results
 from replication.report import figure_path
 
-res = Results("wgan_distances", scale, results)
+res = Results("wgan_distances", scale, results, extra_deltas)
 (run,) = res.runs(task="exercise")
 table = pd.read_csv(res.path(run, "exercise.csv"), dtype={"part": str})  # parts "3.1".. are labels, not numbers
 table.to_csv(figure_path(reports, scale, "wgan/exercise_tables", ".csv"), index=False)

@@ -13,6 +13,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -24,7 +25,7 @@ from replication.runs import Results
 from replication.report import figure_path
 
 sns.set_theme(style="whitegrid", context="notebook")
-res = Results("wgan_distances", scale, results)
+res = Results("wgan_distances", scale, results, extra_deltas)
 settings = res.settings
 (curves_run,) = res.runs(task="curves")
 (js_run,) = res.runs(task="js_bound")

@@ -14,6 +14,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -23,7 +24,7 @@ import pandas as pd
 from replication.runs import Results
 from replication.report import figure_path
 
-res = Results("wgan_critics", scale, results)
+res = Results("wgan_critics", scale, results, extra_deltas)
 settings = res.settings
 measured = res.measured()
 seeds = sorted({res.params(r)["replicate"] for r in res.runs()})  # replicates, each one gan and one wgan run

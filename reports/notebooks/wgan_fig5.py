@@ -15,6 +15,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import pandas as pd
@@ -24,7 +25,7 @@ from replication.recipes.outcomes import outcomes
 from replication.recipes.plots import measure_curves, seeds_by_method
 from replication.report import figure_path
 
-res = Results("wgan_stability", scale, results)
+res = Results("wgan_stability", scale, results, extra_deltas)
 generator, artifact = "dcgan", "wgan/fig5"
 table = outcomes(res, "generator", res.features)
 fig = seeds_by_method(res, table, {"wgan": "WGAN", "gan": "Standard GAN"}, {"generator": generator},

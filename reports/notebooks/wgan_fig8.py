@@ -12,6 +12,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import pandas as pd
@@ -21,7 +22,7 @@ from replication.experiments.wgan_curves import checkpoints, gan_panels, panels_
 from replication.recipes.plots import loss_panels
 from replication.report import figure_path
 
-res = Results("wgan_curves", scale, results)
+res = Results("wgan_curves", scale, results, extra_deltas)
 settings = res.settings
 seed = settings.seeds[0]
 panels = gan_panels(res, seed)

@@ -19,6 +19,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -28,7 +29,7 @@ import pandas as pd
 from replication.runs import Results
 from replication.report import figure_path
 
-res = Results("wgangp_toy", scale, results)
+res = Results("wgangp_toy", scale, results, extra_deltas)
 S = res.settings.surface
 datasets = [res.params(r)["dataset"] for r in res.runs(task="ot")]
 titles = {"8gaussians": "8 Gaussians", "25gaussians": "25 Gaussians", "swissroll": "Swiss Roll"}

@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -25,7 +26,7 @@ import pandas as pd
 from replication.runs import Results
 from replication.report import figure_path
 
-res = Results("wgangp_toy", scale, results)
+res = Results("wgangp_toy", scale, results, extra_deltas)
 
 
 def is_gp(run):

@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import pandas as pd
@@ -25,7 +26,7 @@ from replication.recipes.outcomes import outcomes, score_table
 from replication.recipes.plots import final_grid, sample_sheets
 from replication.report import figure_path
 
-res = Results("wgangp_lsun_architectures", scale, results)
+res = Results("wgangp_lsun_architectures", scale, results, extra_deltas)
 table = outcomes(res, "architecture", res.features)
 seed = res.settings.seeds[0]
 rows, methods = list(dict.fromkeys(table["architecture"])), list(dict.fromkeys(table["method"]))

@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -28,7 +29,7 @@ from replication.report import figure_path
 LABELS = {"clip": "Weight clipping", "gp_rmsprop": "Gradient Penalty (RMSProp)",
           "gp_adam": "Gradient Penalty (Adam)", "dcgan": "DCGAN"}
 
-res = Results("wgangp_cifar_curves", scale, results)
+res = Results("wgangp_cifar_curves", scale, results, extra_deltas)
 settings = res.settings
 frames = []
 for run in res.runs(task="train"):  # every run's evaluation rows, with the time axis of its clock

@@ -12,6 +12,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -21,7 +22,7 @@ from replication.runs import Results
 from replication.experiments.wgangp_overfitting import STAND_IN
 from replication.report import figure_path
 
-res = Results("wgangp_overfitting", scale, results)
+res = Results("wgangp_overfitting", scale, results, extra_deltas)
 lsun = res.runs(task="loss_curve")
 run = lsun[0] if lsun else res.run(task="overfit", **STAND_IN)
 label = "LSUN bedrooms" if lsun else f"STAND-IN (not LSUN):\nfull {res.settings.dataset} training split"

@@ -14,6 +14,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -22,7 +23,7 @@ import pandas as pd
 from replication.runs import Results
 from replication.report import figure_path
 
-res = Results("wgangp_overfitting", scale, results)
+res = Results("wgangp_overfitting", scale, results, extra_deltas)
 s = res.settings
 titles = {"gp": "WGAN-GP (gradient penalty)", "clip": "WGAN (weight clipping)"}
 

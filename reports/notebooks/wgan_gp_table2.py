@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -26,7 +27,7 @@ from replication.runs import Results
 from replication.experiments.wgangp_architectures import LABELS, METHODS, OUTCOMES, study
 from replication.report import figure_path
 
-res = Results("wgangp_architectures", scale, results)
+res = Results("wgangp_architectures", scale, results, extra_deltas)
 settings = res.settings
 st = study(res)
 features = "proxy classifier" if st["proxy"] else "TF-Inception"

@@ -16,6 +16,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import matplotlib.pyplot as plt
@@ -38,7 +39,7 @@ TABLE3 = {
                     ("SGAN-no-joint", 8.37, 0.08, True), (OURS, 8.42, 0.10, False), ("SGAN", 8.59, 0.12, True)],
 }
 
-res = Results("wgangp_cifar_resnet", scale, results)
+res = Results("wgangp_cifar_resnet", scale, results, extra_deltas)
 settings = res.settings
 rows = final_rows(res)
 proxy = bool(rows.proxy.all())

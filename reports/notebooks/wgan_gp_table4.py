@@ -18,6 +18,7 @@
 scale = "small"
 results = "results"
 reports = "reports"
+extra_deltas = None  # the runs' extra setting deltas (YAML), if they had any
 
 # %%
 import html
@@ -28,7 +29,7 @@ import pandas as pd
 from replication.runs import Results
 from replication.report import figure_path
 
-res = Results("wgangp_language", scale, results)
+res = Results("wgangp_language", scale, results, extra_deltas)
 s = res.settings
 orders = s.ngram.orders
 floor_run = res.run(task="floor")
