@@ -236,15 +236,79 @@ def threads_of(exp_id: str, scale: str) -> int:
 
 # -- what one job asks a scheduler for (SLURM through Snakemake's standard resources) --
 
-RUNTIME_MARGIN = 1.5  # evaluation probes, checkpoints and a slower GPU than the one measured: x1.5 the step time
-RUNTIME_FLOOR_MIN = 10  # process start, imports, data loading, reference statistics, final evaluation
+RUNTIME_MARGIN = 1.5  # checkpoints, process start-up and a slower GPU than the one measured: x1.5 the step time
+RUNTIME_FLOOR_MIN = 10  # process start, imports, data loading, final evaluation
 EVALUATION_MIN = 60  # an evaluation job: 50,000 samples' IS/FID at paper take minutes on a GPU
 MEM_MB = {"smoke": 4000, "small": 8000, "paper": 32000}  # host memory unless `resources.mem_mb` says otherwise
+# Images per second through a scale's features, and the host seconds of one FID's eigenproblem.
+# inception: an ESTIMATE from FLOPs (torch-fidelity's inception-v3-compat: 11.4 GFLOP per image at
+# 299x299, torch's FlopCounterMode) at half the H200's measured fp32 matmul rate (51 TFLOP/s,
+# benchmarks/results/2026-11-30_cuda.md), as the bench's conv steps reach 55-65% of it; its FID solves
+# a 2,048-d non-symmetric eigenproblem (numpy) on the host: ~10 s on a server core (43 s on the
+# project's loaded 2-core CPU). proxy: the calibrated classifier on 1 CPU thread, ~1,000 images/s
+# with sample generation (scales/small.yaml's 1,000-sample FID in ~1 s), a 32-d FID.
+FEATURE_IMAGES_S = {"inception": 2000.0, "proxy": 1000.0}
+FID_SOLVE_S = {"inception": 10.0, "proxy": 0.0}
 
 
+def _resource_value(settings, value, scale: str, where: str, params: dict | None = None) -> float:
+    """A ``resources:`` number: an int, a ``{scale: int}`` mapping, or a dotted setting path (run params
+    fill ``{name}`` placeholders: ``methods.{method}.training.iterations``)."""
+    if isinstance(value, dict):
+        value = value["paper" if scale == "paper" else "small"]
+    if isinstance(value, str):
+        try:
+            value = setting_at(settings, value.format(**(params or {})), where)
+        except KeyError as err:
+            raise ReplicationError(f"{where}: {value!r} names run parameter {err} that this run lacks") from None
+    return 0 if value is None else value
+
+
+def feature_seconds(exp_id: str, scale: str, spec: dict | None, evaluations: int = 1, extra_deltas=None,
+                    params: dict | None = None) -> float:
+    """Seconds of ``evaluations`` passes of ``spec["samples"]`` images through the scale's features
+    (with an FID each when ``spec["fid"]``), plus ``spec["reference"]`` images once (a reference
+    of null means the split: ``spec["split"]`` images)."""
+    if not spec:
+        return 0.0
+    settings, features = resolve(exp_id, scale, extra_deltas), features_of(scale)
+    where = f"experiments/{exp_id}.yaml: resources"
+    samples = _resource_value(settings, spec["samples"], scale, where, params)
+    reference = _resource_value(settings, spec.get("reference", 0), scale, where, params) or \
+        _resource_value(settings, spec.get("split", 0), scale, where, params)
+    per_pass = samples / FEATURE_IMAGES_S[features] + (FID_SOLVE_S[features] if spec.get("fid") else 0.0)
+    return evaluations * per_pass + reference / FEATURE_IMAGES_S[features]
+
+
+def training_seconds(exp_id: str, scale: str, extra_deltas=None, params: dict | None = None,
+                     probes: bool = True, speed: str = "gen_it_s") -> float:
+    """One training job's device seconds: its iterations at the measured step speed, plus its
+    quality probes (``resources.probes``: samples through the features every ``every`` iterations
+    and at step 0 and the end, the reference once), as the job runs them. ``params``: a run's
+    (its own iterations, e.g. GAN 400k beside WGAN 600k); without them the declared path as it
+    stands (the longest job). ``speed="mean_gen_it_s"``: the runs' average speed where it is
+    declared (a sampled grid whose slowest run sets ``gen_it_s``), for a budget of all the runs."""
+    declared = paper_file(exp_id)["resources"]
+    measured = "paper" if scale == "paper" else "small"  # smoke: small's speed (smaller nets: an upper bound)
+    settings, where = resolve(exp_id, scale, extra_deltas), f"experiments/{exp_id}.yaml: resources"
+    path = declared["iterations"] if isinstance(declared["iterations"], str) else declared["iterations"][measured]
+    if params is None and "{" in path:
+        raise ReplicationError(f"{where}.iterations: {path!r} needs a run's parameters")
+    iterations = _resource_value(settings, path, scale, where, params)
+    seconds = iterations / declared.get(speed, declared["gen_it_s"])[measured]
+    spec = declared.get("probes")
+    if spec and probes:
+        every = _resource_value(settings, spec["every"], scale, where, params)
+        evaluations = iterations // every + 1 + (iterations % every > 0)  # every `every`, step 0, the end
+        seconds += feature_seconds(exp_id, scale, spec, evaluations, extra_deltas, params)
+    return seconds
+
+
+@functools.cache
 def job_resources(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> dict[str, int]:
     """``{runtime (minutes), mem_mb}`` of one job of this experiment at this scale, from its
-    settings file's ``resources:`` (measured step speeds; the one place these numbers live).
+    settings file's ``resources:`` (measured step speeds; the one place these numbers live): the
+    longest training job's ``training_seconds`` (its probes included), x1.5, plus 10 minutes.
     Without that entry: ``{}`` (the profile's default-resources apply)."""
     declared = paper_file(exp_id).get("resources")
     if not declared:
@@ -252,9 +316,13 @@ def job_resources(exp_id: str, scale: str, extra_deltas: str | os.PathLike | Non
     if "minutes" in declared:
         minutes = declared["minutes"][scale]
     else:
-        measured = "paper" if scale == "paper" else "small"  # smoke: small's speed (smaller nets: an upper bound)
-        path = declared["iterations"]
-        path = path if isinstance(path, str) else path[measured]
-        iterations = setting_at(resolve(exp_id, scale, extra_deltas), path, f"experiments/{exp_id}.yaml: resources.iterations")
-        minutes = RUNTIME_FLOOR_MIN + math.ceil(RUNTIME_MARGIN * iterations / declared["gen_it_s"][measured] / 60)
+        longest = max((training_seconds(exp_id, scale, extra_deltas, params)
+                       for params in training_runs(exp_id, scale, extra_deltas).values()), default=0.0)
+        minutes = RUNTIME_FLOOR_MIN + math.ceil(RUNTIME_MARGIN * longest / 60)
     return {"runtime": minutes, "mem_mb": declared.get("mem_mb", {}).get(scale, MEM_MB[scale])}
+
+
+def training_runs(exp_id: str, scale: str, extra_deltas=None) -> dict[str, dict]:
+    """The runs whose task trains (``resources.trains``, default ``[train]``)."""
+    tasks = paper_file(exp_id).get("resources", {}).get("trains", ["train"])
+    return {run: params for run, params in runs_of(exp_id, scale, extra_deltas).items() if params["task"] in tasks}

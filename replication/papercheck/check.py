@@ -53,7 +53,7 @@ def _writers() -> dict:
         "imagenet32": lambda raw: fx.write_imagenet32(raw, per_batch=16, valid=16, varied=True),
         "celeba": lambda raw: fx.write_celeba(raw, n=n, parts=(n - 200, 100, 100)),
         "lsun-bedroom": lambda raw: fx.write_lsun(raw, n=200),
-        "billion-word": lambda raw: fx.write_billion_word(raw, per_file=30),
+        "billion-word": lambda raw: fx.write_billion_word(raw, per_file=30, every_byte=True),
     }
 
 

@@ -185,14 +185,20 @@ def write_lsun(raw: Path, n: int = 4) -> list[Image.Image]:
 
 # -- text (Billion Word, fortunes) ---------------------------------------------------------------
 
-def write_billion_word(raw: Path, per_file: int = 2) -> Path:
+def write_billion_word(raw: Path, per_file: int = 2, every_byte: bool = False) -> Path:
+    """The 100 training shards; ``every_byte``: lines that use every byte from 0x20 up as well, so
+    the character vocabulary is as large as the real corpus' (read byte-wise, as Python 2 did)."""
     folder = raw / "1-billion-word-language-modeling-benchmark-r13output" / "training-monolingual.tokenized.shuffled"
     folder.mkdir(parents=True)
+    high = bytes(range(0x20, 0x100))
     for i in range(1, 100):
-        lines = [f"file {i} line {k} : a long enough sentence to be cut at thirty-two characters ." for k in range(per_file)]
+        lines = [f"file {i} line {k} : a long enough sentence to be cut at thirty-two characters .".encode()
+                 for k in range(per_file)]
         if i == 1:
-            lines[0] = "Café ."  # UTF-8 é = two bytes = two characters, as in Python 2
-        (folder / f"news.en-{i:05d}-of-00100").write_bytes(("\n".join(lines) + "\n").encode())
+            lines[0] = "Café .".encode()  # UTF-8 é = two bytes = two characters, as in Python 2
+        if every_byte:
+            lines += [high[k:k + 32] for k in range(0, len(high), 32)]
+        (folder / f"news.en-{i:05d}-of-00100").write_bytes(b"\n".join(lines) + b"\n")
     (folder / "news.en-00100-of-00100").write_text("not read: the code stops at file 99\n")
     return folder
 
