@@ -72,3 +72,70 @@ def test_scorecard_refuses_results_built_with_the_standin(tmp_path):
     assert (frame["reproduced"] == "—").all()
     path, = [p for p in claims.write_scorecard(frame, tmp_path / "card") if p.suffix == ".md"]
     assert "not evaluated (paper-shape check: random-weight Inception stand-in)" in path.read_text()
+
+
+# -- the check's deltas and plan ---------------------------------------------------------------
+
+COUNTS = {"iterations", "log_every", "checkpoint_every", "every", "samples", "images", "n_train", "n_test", "epochs",
+          "train_pool", "n_eval", "null_draws", "kid_subsets", "kid_subset_size", "subsets", "subset_size",
+          "warmup_steps", "pretrain_steps", "min_iterations", "window", "slope_window", "block", "grad_window",
+          "fid_samples", "reference_images", "sharpness_samples", "reconstruction_images", "curve_samples",
+          "floor_draws", "eval_samples", "figure_samples", "ot_repeats", "measure_batches"}
+
+
+def test_the_check_cuts_only_iteration_and_sample_counts():
+    """Every key of the check's deltas is a count, never raised above the paper's, seeds a prefix of
+    the paper's; run selections name paper runs; every experiment is covered."""
+    from replication.papercheck.check import DELTAS
+    from replication.settings import plain
+
+    doc = cfg.read_yaml(DELTAS)
+    assert sorted(doc) == cfg.experiment_ids()
+    for exp, deltas in doc.items():
+        paper = plain(cfg.resolve(exp, "paper"))
+
+        def walk(delta, node, where):
+            for key, value in delta.items():
+                here = f"{exp}.{where}{key}"
+                if key == "runs" and not where:
+                    assert set(value) <= set(cfg.runs_of(exp, "paper")), here
+                elif key == "seeds":
+                    assert value == node[key][:len(value)] and value, here
+                elif isinstance(value, dict):
+                    walk(value, node[key], f"{where}{key}.")
+                else:
+                    assert key in COUNTS, f"{here} is not an iteration or sample count"
+                    assert node[key] is None or value <= node[key], f"{here}: {value} raises the paper's {node[key]}"
+        walk(deltas, paper, "")
+
+
+def test_table2_check_runs_the_baseline_and_the_smallest_and_largest_architectures():
+    from replication.experiments.wgangp_architectures import architecture_table
+    from replication.papercheck.check import DELTAS
+
+    table = architecture_table(cfg.resolve("wgangp_architectures", "paper"))
+    sampled = table[table["architecture"] != "baseline"]
+    size = sampled["params_generator"] + sampled["params_critic_wgangp"]
+    smallest, largest = sampled["architecture"][size.idxmin()], sampled["architecture"][size.idxmax()]
+    kept = cfg.runs_of("wgangp_architectures", "paper", DELTAS)
+    assert {p["architecture"] for p in kept.values() if p["task"] == "train"} == \
+        {"baseline", int(smallest[1:]), int(largest[1:])}
+    assert {p["method"] for p in kept.values() if p["task"] == "train"} == {"gan", "wgangp"}
+
+
+def test_the_plan_has_every_job_of_the_dag_in_order(tmp_path):
+    """Each selected run (its declared upstream runs first), each evaluation, summary, notebook and
+    the scorecard, every job after the jobs it reads."""
+    from replication.papercheck.check import DELTAS, plan
+
+    jobs = plan(["wae", "wgangp_lsun_architectures"], tmp_path / "r", tmp_path / "p")
+    names = [j.name for j in jobs]
+    assert names[0] == "metrics_calibration/proxy_fashion-mnist"  # both declare it upstream
+    for exp in ("wae", "wgangp_lsun_architectures"):
+        assert {f"{exp}/{r}" for r in cfg.runs_of(exp, "paper", DELTAS)} <= set(names)
+        assert {f"{exp}/{r} evaluate" for r in cfg.evaluated_runs(exp, "paper", DELTAS)} <= set(names)
+    assert len(cfg.runs_of("wgangp_lsun_architectures", "paper", DELTAS)) == 10  # 7 x WGAN-GP + 3 on the baseline
+    assert {"wae/fig2 notebook", "wae/table1 notebook", "wgan_gp/fig2 notebook", "scorecard"} <= set(names)
+    position = {n: i for i, n in enumerate(names)}
+    assert all(position[d] < position[j.name] for j in jobs for d in j.deps)
+    assert all("--extra-deltas" in j.args for j in jobs)
