@@ -37,7 +37,7 @@ paper: env
 
 # Every distinct paper job at paper sizes, iteration and sample counts cut, on fixtures in each
 # dataset's real format, with a random-weight Inception stand-in: seconds and peak memory per job
-# (paper-check/paper_check.md; about an hour on 2 cores, outside CI).
+# (a table in paper-check/; about an hour on 2 cores, outside CI).
 paper-check: env
 	$(BIN)/replicate paper-check --jobs $(CORES)
 

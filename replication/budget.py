@@ -43,6 +43,10 @@ def experiment_budget(exp_id: str, scale: str = "paper", extra_deltas=None) -> d
             "largest": largest, "largest_h": jobs[largest] / 3600 if largest else 0.0}
 
 
+def _duration(hours: float) -> str:
+    return f"{hours:.1f} h" if hours >= 0.1 else f"{hours * 60:.0f} min"
+
+
 def markdown(scale: str = "paper") -> str:
     rows = [experiment_budget(exp, scale) for exp in cfg.experiment_ids()]
     gpu = [r for r in rows if r["gpu"] and r["total_h"] > 0]
@@ -51,13 +55,13 @@ def markdown(scale: str = "paper") -> str:
     for r in gpu:
         lines.append(f"| `{r['experiment']}` | {r['training_jobs']} + {r['evaluation_jobs']} + {r['analysis_jobs']} | "
                      f"{r['speed'] or '—'} | {r['training_h']:.1f} ({r['probes_h']:.1f}) | {r['evaluation_h']:.2f} | "
-                     f"{r['total_h']:.1f} | {r['largest']}: {r['largest_h']:.1f} h |")
+                     f"{r['total_h']:.1f} | {r['largest']}: {_duration(r['largest_h'])} |")
     total = sum(r["total_h"] for r in gpu)
     biggest = max(gpu, key=lambda r: r["largest_h"])
     lines.append(f"| **total** | {sum(r['training_jobs'] + r['evaluation_jobs'] + r['analysis_jobs'] for r in gpu)} | | "
                  f"{sum(r['training_h'] for r in gpu):.0f} ({sum(r['probes_h'] for r in gpu):.0f}) | "
                  f"{sum(r['evaluation_h'] for r in gpu):.1f} | **{total:.0f}** | "
-                 f"{biggest['experiment']}/{biggest['largest']}: {biggest['largest_h']:.1f} h |")
+                 f"{biggest['experiment']}, {biggest['largest']}: {_duration(biggest['largest_h'])} |")
     cpu = [r for r in rows if not r["gpu"] or r["total_h"] == 0]
     lines += ["", "CPU experiments (`gpu: false`, or no GPU step): " + ", ".join(
         f"`{r['experiment']}` ({r['training_jobs']} jobs, {r['total_h']:.1f} core-h)" if r["total_h"]

@@ -139,3 +139,10 @@ def test_the_plan_has_every_job_of_the_dag_in_order(tmp_path):
     position = {n: i for i, n in enumerate(names)}
     assert all(position[d] < position[j.name] for j in jobs for d in j.deps)
     assert all("--extra-deltas" in j.args for j in jobs)
+
+
+def test_readme_budget_is_the_budget_of_the_settings():
+    """The README's GPU budget is replication.budget's table of the current settings."""
+    from replication.budget import markdown
+
+    assert markdown() in (cfg.REPO / "README.md").read_text(), "rerun `python -m replication.budget` into the README"
