@@ -146,3 +146,26 @@ def test_readme_budget_is_the_budget_of_the_settings():
     from replication.budget import markdown
 
     assert markdown() in (cfg.REPO / "README.md").read_text(), "rerun `python -m replication.budget` into the README"
+
+
+def test_two_paper_shape_jobs_run_on_their_fixtures(tmp_path):
+    """Two jobs of the check as it runs them (a process each, the stand-in installed, the check's
+    deltas): Table 2's real-data IS on ImageNet 32 pickle batches, and a WGAN Figure 3 GAN run on an
+    LSUN lmdb at 64x64 with its FID probes (it once stopped reading an undeclared proxy run)."""
+    import dataclasses
+    import json
+
+    from replication.papercheck.check import SCALE, plan, prepare_data, run_jobs
+
+    prepare_data(tmp_path / "data", ["imagenet32", "lsun-bedroom"])
+    jobs = {j.name: j for j in plan(["wgangp_architectures", "wgan_curves"], tmp_path / "results", tmp_path / "reports")}
+    picked = [dataclasses.replace(jobs[name], deps=[]) for name in
+              ("wgangp_architectures/real_score", "wgan_curves/gan_mlp_mlp_s0")]
+    rows = run_jobs(picked, tmp_path, parallel=2, timeout=900)
+    assert [rows[j.name]["status"] for j in picked] == ["ok", "ok"], (tmp_path / "logs").iterdir()
+    assert all(rows[j.name]["peak_mib"] > 100 and rows[j.name]["seconds"] > 0 for j in picked)
+    real = json.loads((tmp_path / "results" / SCALE / "wgangp_architectures" / "real_score" / "result.json").read_text())
+    assert real["summary"]["extractor"] == inception.STANDIN_EXTRACTOR and real["summary"]["n_samples"] == 20
+    curve = (tmp_path / "results" / SCALE / "wgan_curves" / "gan_mlp_mlp_s0" / "evaluation.csv").read_text()
+    assert curve.splitlines()[0].split(",")[:2] == ["step", "fid"] and len(curve.splitlines()) == 3  # steps 0, 1
+    assert built_with_standin(tmp_path / "results")
