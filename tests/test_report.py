@@ -103,11 +103,12 @@ def test_report_of_the_built_study_shows_every_artifact_with_its_category(tmp_pa
         assert claim["claim_id"] in landing
 
 
-def test_notebooks_read_typed_settings_by_attribute():
+def test_notebooks_read_settings_that_exist():
     """Settings are typed (frozen dataclasses; a few fields are plain mappings): a notebook that
-    subscripts a dataclass (``S["methods"]`` with ``S = res.settings.surface``) fails when it runs.
-    Every expression a notebook subscripts that is built from ``res.settings`` is evaluated on the
-    experiment's real settings and must be a mapping or a sequence."""
+    subscripts a dataclass (``S["methods"]`` with ``S = res.settings.surface``) or reads a field the
+    settings no longer have (``settings.evaluation.features``: the features are the scale's) fails
+    when it runs. Every attribute a notebook reads from ``res.settings`` is evaluated on the
+    experiment's real settings, and every expression it subscripts must be a mapping or a sequence."""
     import ast
     from types import SimpleNamespace
 
@@ -134,6 +135,13 @@ def test_notebooks_read_typed_settings_by_attribute():
                     except (NameError, KeyError, IndexError):
                         continue  # built from a loop variable: not checked
             for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and of_settings(node.value):
+                    try:
+                        eval(compile(ast.Expression(node), path.name, "eval"), {}, env)
+                    except AttributeError as err:
+                        found.append(f"{path.name}:{node.lineno} {err}")
+                    except (NameError, KeyError, IndexError, TypeError):
+                        pass  # built from a loop variable, or a subscript (checked below)
                 if isinstance(node, ast.Subscript) and of_settings(node.value):
                     try:
                         base = eval(compile(ast.Expression(node.value), path.name, "eval"), {}, env)
@@ -141,4 +149,4 @@ def test_notebooks_read_typed_settings_by_attribute():
                         continue  # built from a loop variable: not checked
                     if not isinstance(base, (dict, list, tuple)):
                         found.append(f"{path.name}:{node.lineno} subscripts a {type(base).__name__}")
-    assert not found, f"typed settings subscripted: {found}"
+    assert not found, f"notebooks read settings that are not there: {found}"
