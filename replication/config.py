@@ -45,10 +45,22 @@ def _schema(name: str) -> dict:
     return read_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
 
 
+@functools.cache
+def _validator(name: str):
+    """The schema's validator, the schema itself checked once (jsonschema.validate re-checks it on
+    every call: most of the DAG's parse time)."""
+    schema = _schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def validate(obj: Any, schema: str, where: str) -> None:
     """Validate against ``workflow/schemas/<schema>.schema.yaml``; one line on failure."""
     try:
-        jsonschema.validate(obj, _schema(schema))
+        error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(obj))
+        if error is not None:
+            raise error
     except jsonschema.ValidationError as err:
         path = "/".join(str(p) for p in err.absolute_path) or "(top level)"
         message = err.message
