@@ -155,7 +155,7 @@ def test_two_paper_shape_jobs_run_on_their_fixtures(tmp_path):
     import dataclasses
     import json
 
-    from replication.papercheck.check import SCALE, plan, prepare_data, run_jobs
+    from replication.papercheck.check import DELTAS, SCALE, plan, prepare_data, run_jobs
 
     prepare_data(tmp_path / "data", ["imagenet32", "lsun-bedroom"])
     jobs = {j.name: j for j in plan(["wgangp_architectures", "wgan_curves"], tmp_path / "results", tmp_path / "reports")}
@@ -165,7 +165,8 @@ def test_two_paper_shape_jobs_run_on_their_fixtures(tmp_path):
     assert [rows[j.name]["status"] for j in picked] == ["ok", "ok"], (tmp_path / "logs").iterdir()
     assert all(rows[j.name]["peak_mib"] > 100 and rows[j.name]["seconds"] > 0 for j in picked)
     real = json.loads((tmp_path / "results" / SCALE / "wgangp_architectures" / "real_score" / "result.json").read_text())
-    assert real["summary"]["extractor"] == inception.STANDIN_EXTRACTOR and real["summary"]["n_samples"] == 20
+    assert real["summary"]["extractor"] == inception.STANDIN_EXTRACTOR
+    assert real["summary"]["n_samples"] == cfg.resolve("wgangp_architectures", SCALE, DELTAS).evaluation.samples
     curve = (tmp_path / "results" / SCALE / "wgan_curves" / "gan_mlp_mlp_s0" / "evaluation.csv").read_text()
     assert curve.splitlines()[0].split(",")[:2] == ["step", "fid"] and len(curve.splitlines()) == 3  # steps 0, 1
     assert built_with_standin(tmp_path / "results")
