@@ -290,12 +290,17 @@ def scorecard(scale: str, selected: list[str], results_root: Path = Path("result
               config_dir: Path = cfg.CONFIG_DIR, extra_deltas=None) -> pd.DataFrame:
     from replication.provenance import last_change
 
+    from replication.papercheck import REASON, built_with_standin
+
+    standin = built_with_standin(results_root)  # numbers of a random-weight Inception: never scored
     rows = []
     for claim in load_claims(config_dir):
         path = cfg.results_dir(results_root, scale) / claim.experiment / "measured.json"
         chosen = claim.experiment in selected
         measured = read_json(path) if chosen and path.exists() else None
         result, reason, value = verdict(claim, scale, measured, chosen)
+        if standin:
+            result, reason, value = NOT_EVALUATED, REASON, None
         entry = (measured or {}).get(claim.key) or {}
         settings = cfg.resolve(claim.experiment, scale, extra_deltas)  # the runs' settings
         features = cfg.features_of(scale)

@@ -15,6 +15,7 @@
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
     replicate convert-checkpoints PATH...       rewrite training checkpoints from before weights-only loading
+    replicate paper-check                       every paper job's shape on fixtures: seconds and peak memory
 
 Every command reads datasets under --data-root DIR (before or after the command; default
 $REPLICATION_DATA, else ./data): the workflow passes its `data_root` to every job this way.
@@ -125,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-downloads", action="store_true",
                    help="fail only on what needs a person (the workflow fetches the rest itself)")
 
+    p = sub.add_parser("paper-check", help="every distinct paper job at paper sizes with iteration and sample counts "
+                                           "cut, on fixtures: a table of seconds and peak memory")
+    from replication.papercheck.check import add_arguments
+    add_arguments(p)
+
     p = sub.add_parser("list", help="experiments, their runs and artifacts")
     _add_scale(p)
     p.add_argument("--networks", action="store_true", help="list the registered networks instead")
@@ -214,6 +220,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                           args.allow_downloads)
         print(text)
         return 0 if ok else 1
+    elif args.command == "paper-check":
+        from replication.papercheck.check import main as paper_check
+        return paper_check(args)
     elif args.command == "list" and args.networks:
         from replication.nets import list_networks
         for row in list_networks():

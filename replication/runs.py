@@ -116,7 +116,7 @@ class Results:
         self.root = Path(results_root)
         self.dir = cfg.results_dir(self.root, scale) / experiment  # a published study's copy too
         self.settings = settings if settings is not None else cfg.resolve(experiment, scale, extra_deltas)
-        self.matrix = cfg.run_matrix(experiment, self.settings)
+        self.matrix = cfg.run_matrix(experiment, self.settings, extra_deltas=extra_deltas)
 
     @property
     def features(self) -> str:
@@ -165,7 +165,7 @@ def _context(exp_id: str, run: str, scale: str, device: str, threads: int, resul
              extra_deltas) -> tuple[ModuleType, RunContext, str]:
     """(the experiment's module, the run's context, its task), or one line on an unknown run."""
     module, settings = get(exp_id), cfg.resolve(exp_id, scale, extra_deltas)
-    matrix = cfg.run_matrix(exp_id, settings)
+    matrix = cfg.run_matrix(exp_id, settings, extra_deltas=extra_deltas)
     if run not in matrix:
         raise ReplicationError(f"unknown run {run!r} of {exp_id} at scale {scale}; runs: {', '.join(matrix)}")
     params = dict(matrix[run])

@@ -43,7 +43,7 @@ from replication.nets import count_parameters
 from replication.nets.sampler import ROLES, sample_architecture, table1_specs
 from replication.recipes import images
 from replication.recipes.outcomes import progress
-from replication.train.evaluation import draw_samples, quality_probe
+from replication.train.evaluation import quality_probe, sample_batches
 
 METHODS = ("gan", "wgangp")
 LABELS = {"gan": "GAN", "wgangp": "WGAN-GP"}
@@ -135,12 +135,13 @@ def train(ctx: RunContext, method: str, architecture) -> dict:
             "weight_decay": training.optimizers["critic"].weight_decay}
 
 
-def inception_score(ctx: RunContext, samples: torch.Tensor) -> dict:
+def inception_score(ctx: RunContext, samples) -> dict:
+    """IS of ``samples`` (a tensor or a fidelity ``Stream`` of batches) by the evaluation's protocol."""
     from replication.metrics.fidelity import evaluate_protocol
 
     E, extractor = ctx.settings.evaluation, ctx.extractor()
     (record,) = evaluate_protocol(E.protocol, samples, extractor, batch_size=E.batch_size)
-    return {"is_mean": record["value"], "is_std": record["std"], "n_samples": len(samples),
+    return {"is_mean": record["value"], "is_std": record["std"], "n_samples": record["n_samples"],
             "extractor": extractor.name, "proxy": extractor.proxy, "protocol": E.protocol}
 
 
@@ -152,8 +153,11 @@ def real_score(ctx: RunContext) -> dict:
         raise ReplicationError(f"evaluation.samples = {E.samples} but {s.data.dataset}/{E.real_split} "
                                f"has {len(real)} images")
     g = torch.Generator().manual_seed(ctx.seed_for("real"))
+    from replication.metrics.fidelity import Stream
+
     keep = torch.randperm(len(real), generator=g)[: E.samples]
-    return {"split": E.real_split, **inception_score(ctx, to_symmetric_range(real[keep]))}
+    batches = (to_symmetric_range(real[i]) for i in keep.split(E.batch_size))  # a batch at a time
+    return {"split": E.real_split, **inception_score(ctx, Stream(batches, len(keep)))}
 
 
 TASKS = {"sample": sample, "real_score": real_score, "train": train}
@@ -167,9 +171,12 @@ def EVALUATE(ctx: RunContext, networks: dict[str, nn.Module]) -> dict:
     if sum(t.numel() for t in generator.parameters()) != count_parameters(expected):
         raise ReplicationError(f"the checkpoint's generator does not match architecture "
                                f"{architecture_key(p['architecture'])} at this scale: retrain the run")
-    samples = draw_samples(generator, gaussian_noise(s.nz), E.samples, E.batch_size,
-                           paired(ctx, p["architecture"]).seed_for("evaluate/samples"), ctx.device)
-    return {"method": p["method"], "architecture": architecture_key(p["architecture"]), **inception_score(ctx, samples)}
+    from replication.metrics.fidelity import Stream
+
+    samples = sample_batches(generator, gaussian_noise(s.nz), E.samples, E.batch_size,
+                             paired(ctx, p["architecture"]).seed_for("evaluate/samples"), ctx.device)
+    return {"method": p["method"], "architecture": architecture_key(p["architecture"]),
+            **inception_score(ctx, Stream(samples, E.samples))}
 
 
 # -- thresholds, counts and claims -----------------------------------------------------------------
