@@ -159,6 +159,5 @@ def test_extra_deltas_select_runs(tmp_path):
     assert len(cfg.runs_of("wgangp_architectures", "paper")) == 404  # without the file: every run
 
     deltas.write_text(yaml.safe_dump({"wgangp_architectures": {"runs": ["gan_a200"]}}))
-    cfg.extra_deltas_of.cache_clear()
     with pytest.raises(ReplicationError, match=r"d\.yaml: wgangp_architectures\.runs names unknown run\(s\) gan_a200"):
         cfg.runs_of("wgangp_architectures", "paper", str(deltas))
