@@ -51,8 +51,9 @@ def split_labels(batch) -> tuple[Tensor, Tensor | None]:
 
 class StepBase:
     """What every step shares: its networks, optimizers and batch sources (checkpointed; a step
-    with more state extends ``state_dict``), and the autocast context of its forward passes
-    (bf16 when ``precision: bf16``; losses and penalties stay in fp32)."""
+    with more state extends ``state_dict``), the autocast context of its forward passes
+    (bf16 when ``precision: bf16``; losses and penalties stay in fp32) and the memory format of
+    its networks and image batches."""
 
     networks: dict[str, nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
@@ -63,6 +64,19 @@ class StepBase:
         self.autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if spec.precision == "bf16" \
             else contextlib.nullcontext
         self.zero = torch.zeros((), device=device)
+
+    def setup_memory_format(self, spec: TrainingSpec, networks: dict[str, nn.Module]) -> None:
+        """Speed lever (benchmarks/): networks and image batches in NHWC with
+        ``memory_format: channels_last`` (the same arithmetic through other conv kernels)."""
+        self.memory_format = torch.channels_last if spec.memory_format == "channels_last" else None
+        if self.memory_format is not None:
+            for net in networks.values():
+                net.to(memory_format=self.memory_format)
+
+    def _format(self, x: Tensor) -> Tensor:
+        if self.memory_format is not None and x.dim() == 4:
+            return x.contiguous(memory_format=self.memory_format)
+        return x
 
     def state_dict(self) -> dict:
         return {"networks": {k: m.state_dict() for k, m in self.networks.items()},
@@ -99,11 +113,7 @@ class AdversarialStep(StepBase):
         if trains_generator:
             self.optimizers["generator"] = self._optimizer("generator", self.generator)
         self.setup_precision(spec, next(self.critic.parameters()).device)
-        # Speed lever (benchmarks/bench.py): networks and image batches in NHWC.
-        self.memory_format = torch.channels_last if spec.memory_format == "channels_last" else None
-        if self.memory_format is not None:
-            for net in networks.values():
-                net.to(memory_format=self.memory_format)
+        self.setup_memory_format(spec, networks)
 
     def _optimizer(self, role: str, module: nn.Module) -> torch.optim.Optimizer:
         o = self.spec.optimizers.get(role)
@@ -112,11 +122,6 @@ class AdversarialStep(StepBase):
         return build_optimizer(o, module.parameters())
 
     # -- batches ----------------------------------------------------------------------------
-    def _format(self, x: Tensor) -> Tensor:
-        if self.memory_format is not None and x.dim() == 4:
-            return x.contiguous(memory_format=self.memory_format)
-        return x
-
     def real_batch(self) -> tuple[Tensor, Tensor | None]:
         x, y = split_labels(self.sources.real.next())
         return self._format(x), y

@@ -70,6 +70,7 @@ class AutoEncoderStep(StepBase):
             self.optimizers["adversary"] = build_optimizer(spec.optimizers["adversary"], self.adversary.parameters())
         self.pretrained = self.ae.pretrain_steps == 0
         self.setup_precision(spec, next(self.encoder.parameters()).device)
+        self.setup_memory_format(spec, networks)
 
     # -- pieces -------------------------------------------------------------------------------
     def noisy(self, x: Tensor) -> Tensor:
@@ -110,7 +111,7 @@ class AutoEncoderStep(StepBase):
         draws = [self.sources.real.next()]
         while sum(len(d) for d in draws) < n:
             draws.append(self.sources.real.next())
-        return torch.cat(draws)[:n]
+        return self._format(torch.cat(draws)[:n])
 
     def pretrain(self) -> tuple[Tensor, int]:
         """The code's ``pretrain_encoder``: Adam (the auto-encoder's lr and betas, no decay) on the
@@ -134,7 +135,7 @@ class AutoEncoderStep(StepBase):
     # -- the iteration ----------------------------------------------------------------------------
     def iteration(self, it: int) -> dict[str, Tensor | float]:
         pretrain_loss, pretrain_steps = (self.pretrain() if not self.pretrained else (self.zero, 0))
-        x, prior = self.sources.real.next(), self.sources.noise.next()
+        x, prior = self._format(self.sources.real.next()), self.sources.noise.next()
         z, kl = self.codes(x)
         rec = self.reconstruction(x, z)
         if self.vae:
