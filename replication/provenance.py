@@ -37,7 +37,7 @@ def _git(*args: str) -> str | None:
 @functools.cache
 def _commits(path: str) -> tuple[tuple[str, int], ...]:
     """(commit, unix time) of every commit that touched ``path``, oldest first."""
-    out = _git("log", "--format=%H %ct", "--", path) or ""
+    out = _git("log", "--first-parent", "--format=%H %ct", "--", path) or ""  # main's line: a merged branch's history is one change
     return tuple((c, int(t)) for c, t in (line.split() for line in reversed(out.splitlines())))
 
 
