@@ -109,6 +109,32 @@ def test_the_check_cuts_only_iteration_and_sample_counts():
         walk(deltas, paper, "")
 
 
+SAMPLE_COUNTS = {"samples", "curve_samples", "fid_samples", "reference_images", "eval_samples", "sharpness_samples",
+                 "reconstruction_images", "images"}
+
+
+def test_the_check_cuts_every_large_sample_count():
+    """No sample count of the checked settings stays above 1,000: on a CPU each sample passes
+    through the Inception stand-in (an uncut 5,000-sample IS probe of Table 2 made one
+    1-iteration job take over 20 minutes)."""
+    from replication.papercheck.check import DELTAS
+    from replication.settings import plain
+
+    def large(node, where=""):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in SAMPLE_COUNTS and isinstance(value, int) and value > 1000:
+                    yield f"{where}{key} = {value}"
+                yield from large(value, f"{where}{key}.")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from large(value, f"{where}{i}.")
+
+    uncut = [f"{exp}.{found}" for exp in cfg.experiment_ids()
+             for found in large(plain(cfg.resolve(exp, "paper", str(DELTAS))))]
+    assert not uncut, uncut
+
+
 def test_table2_check_runs_the_baseline_and_the_smallest_and_largest_architectures():
     from replication.experiments.wgangp_architectures import architecture_table
     from replication.papercheck.check import DELTAS
