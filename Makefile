@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: env system-deps smoke small paper test controls clean
+.PHONY: env system-deps smoke small paper paper-check publish-small publish-paper test controls clean
 
 env: $(VENV)/.installed
 
@@ -34,6 +34,19 @@ small: env system-deps
 
 paper: env
 	$(BIN)/snakemake --cores all reports/paper/all --config scale=paper
+
+# Publish a built study into git: reports/published/<scale>/ (scorecard, figures, measured values,
+# run records and curves, its stamp; no checkpoints) and the README's status table from it.
+# Then commit reports/published/<scale> and README.md.
+publish-small publish-paper: publish-%: env
+	$(BIN)/replicate publish --scale $*
+	$(BIN)/replicate readme-status
+
+# Every distinct paper job at paper sizes, iteration and sample counts cut, on fixtures in each
+# dataset's real format, with a random-weight Inception stand-in: seconds and peak memory per job
+# (a table in paper-check/; about an hour on 2 cores, outside CI).
+paper-check: env
+	$(BIN)/replicate paper-check --jobs $(CORES)
 
 test: env system-deps
 	$(BIN)/pytest -q

@@ -8,10 +8,11 @@ must have improved on its own step-0 value (``trained``). An experiment's ``summ
 ``results/<scale>/<experiment>/measured.json``: one entry per measured key,
 ``{"value", "file", "note", "seeds", "runs", "protocol"}``; the scorecard joins the two.
 
-The rules, in order (``judge``): no value -> not evaluated (its reason); fewer seeds than the
-claim registers -> not evaluated; a run the claim needs did not train (``runs``: each run's
-step-0 and final quality, and its role) or its critic is dead -> not evaluated; else the
-claim's test, on every seed.
+The rules, in order (``judge``): fewer seeds than the claim registers -> not evaluated; a run
+the claim needs did not train (``runs``: each run's step-0 and final quality, and its role) ->
+not evaluated (did not train), whether or not a value could be measured; no value -> not
+evaluated (its reason); a critic the claim reads is dead -> not evaluated; else the claim's
+test, on every seed.
 """
 
 from __future__ import annotations
@@ -211,16 +212,16 @@ def verdict(claim: Claim, scale: str, measured: dict | None, selected: bool = Tr
 def judge(claim: Claim, entry: dict) -> tuple[str, str, Any]:
     """The claim's rules on a measured entry, whatever the scale (negative controls use this)."""
     value = entry.get("value")
-    if value is None:
-        return NOT_EVALUATED, entry.get("reason", f"{claim.key} not measured"), None
     if entry.get("seeds", claim.seeds) < claim.seeds:
         return NOT_EVALUATED, f"{entry['seeds']} of {claim.seeds} seeds", value
-    untrained = claim.untrained_runs(entry)
+    untrained = claim.untrained_runs(entry)  # before the value: a run that did not train is the reason
     if untrained:
         runs = entry["runs"]
         return NOT_EVALUATED, "did not train: " + ", ".join(
             f"{r} ({runs[r]['measure']} {runs[r]['start']:.4g} at step 0, {runs[r]['final']:.4g} at the end; "
             f"the claim asks x{claim.trained['factor']:g})" for r in untrained), value
+    if value is None:
+        return NOT_EVALUATED, entry.get("reason", f"{claim.key} not measured"), None
     dead = [run for run, r in (entry.get("runs") or {}).items() if r.get("live") is False]
     if dead:
         return NOT_EVALUATED, f"dead critic (constant output): {', '.join(dead)}", value
@@ -260,33 +261,46 @@ def training_precision(settings) -> str:
 PROTOCOL = ("generated", "real", "splits", "reference", "checkpoint")  # the protocol columns besides features
 
 
+PROXY_SIDECAR = "metrics_calibration/proxy_fashion-mnist/proxy.sha256"  # the proxy's identity, beside its classifier
+
+
 def features_used(scale: str, results_root: Path) -> str:
     """The features image numbers use at this scale, with the weights' identity."""
     from replication.data.weights import INCEPTION_SHA256
 
     if cfg.features_of(scale) == "inception":
         return f"TF-Inception (torch-fidelity inception-v3-compat, sha256 {INCEPTION_SHA256[:12]})"
-    sidecar = results_root / scale / "metrics_calibration" / "proxy_fashion-mnist" / "proxy.sha256"
+    sidecar = cfg.results_dir(results_root, scale) / PROXY_SIDECAR
     digest = sidecar.read_text().split()[0][:12] if sidecar.is_file() else "not built"
     return f"proxy classifier (metrics_calibration, sha256 {digest})"
 
 
+def short_commit(commit: str) -> str:
+    return commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
+
+
 def trained_at(results_root: Path, scale: str, experiment: str) -> str:
     """The commits an experiment's runs trained at (their result.json), shortened."""
-    commits = {read_json(p).get("commit", "unknown") for p in (results_root / scale / experiment).glob("*/result.json")}
-    return ", ".join(sorted(c[:12] + ("+dirty" if c.endswith("+dirty") else "") for c in commits)) or "—"
+    commits = {read_json(p).get("commit", "unknown")
+               for p in (cfg.results_dir(results_root, scale) / experiment).glob("*/result.json")}
+    return ", ".join(sorted(short_commit(c) for c in commits)) or "—"
 
 
 def scorecard(scale: str, selected: list[str], results_root: Path = Path("results"),
               config_dir: Path = cfg.CONFIG_DIR, extra_deltas=None) -> pd.DataFrame:
     from replication.provenance import last_change
 
+    from replication.papercheck import REASON, built_with_standin
+
+    standin = built_with_standin(results_root)  # numbers of a random-weight Inception: never scored
     rows = []
     for claim in load_claims(config_dir):
-        path = results_root / scale / claim.experiment / "measured.json"
+        path = cfg.results_dir(results_root, scale) / claim.experiment / "measured.json"
         chosen = claim.experiment in selected
         measured = read_json(path) if chosen and path.exists() else None
         result, reason, value = verdict(claim, scale, measured, chosen)
+        if standin:
+            result, reason, value = NOT_EVALUATED, REASON, None
         entry = (measured or {}).get(claim.key) or {}
         settings = cfg.resolve(claim.experiment, scale, extra_deltas)  # the runs' settings
         features = cfg.features_of(scale)

@@ -7,11 +7,15 @@
     replicate scorecard --scale S               reports/<scale>/scorecard.{md,html,csv}
     replicate manifest --scale S                the reports/<scale>/all manifest (and the report's landing page)
     replicate compare A B --scale S             differences between two builds' measured values
+    replicate publish --scale S                 copy a built study into reports/published/<scale> (no checkpoints)
+    replicate rejudge --scale S                 re-judge a published study with this checkout's claims
+    replicate readme-status                     the README's status table from the published scorecards
     replicate fetch DATASET                     download/verify/pack a dataset
     replicate preflight --scale S               every missing dataset, manual download and weights file, at once
     replicate list [--scale S]                  experiments, runs and artifacts
     replicate list --networks                   registered networks and parameter counts
     replicate convert-checkpoints PATH...       rewrite training checkpoints from before weights-only loading
+    replicate paper-check                       every paper job's shape on fixtures: seconds and peak memory
 
 Every command reads datasets under --data-root DIR (before or after the command; default
 $REPLICATION_DATA, else ./data): the workflow passes its `data_root` to every job this way.
@@ -83,11 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, type=Path, help="default reports/<scale>/all")
 
     p = sub.add_parser("compare", help="differences between two builds' measured values (exit 1 if any)")
-    p.add_argument("a", type=Path, help="a results root (e.g. results) or a published folder")
+    p.add_argument("a", type=Path, help="a results root (e.g. results) or a published study's "
+                                         "(reports/published/<scale>/results)")
     p.add_argument("b", type=Path)
     p.add_argument("--scale", default="small")
     p.add_argument("--experiments", default="all")
     p.add_argument("--tolerance", type=float, default=0.0, help="relative tolerance on numbers (default: exact)")
+
+    p = sub.add_parser("publish", help="copy a built study into reports/published/<scale>, with its stamp")
+    p.add_argument("--scale", required=True, help="smoke | small | paper")
+    p.add_argument("--results", default="results", type=Path)
+    p.add_argument("--reports", default="reports", type=Path)
+    p.add_argument("--out", default=None, type=Path, help="default reports/published")
+    p.add_argument("--allow-mixed", action="store_true",
+                   help="publish runs trained at several commits or a dirty tree (the stamp lists them)")
+
+    p = sub.add_parser("rejudge", help="re-judge a published study's values with this checkout's claims, in place")
+    p.add_argument("--scale", required=True, help="smoke | small | paper")
+    p.add_argument("--published", default=None, type=Path, help="default reports/published")
+
+    p = sub.add_parser("readme-status", help="rewrite the README's status block from the published scorecards")
+    p.add_argument("--readme", default="README.md", type=Path)
+    p.add_argument("--published", default=None, type=Path, help="default reports/published")
 
     p = sub.add_parser("fetch", help="download (where allowed), verify and pack a dataset")
     p.add_argument("dataset")
@@ -104,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiments", default="all", help="'all' or comma-separated ids")
     p.add_argument("--allow-downloads", action="store_true",
                    help="fail only on what needs a person (the workflow fetches the rest itself)")
+
+    p = sub.add_parser("paper-check", help="every distinct paper job at paper sizes with iteration and sample counts "
+                                           "cut, on fixtures: a table of seconds and peak memory")
+    from replication.papercheck.check import add_arguments
+    add_arguments(p)
 
     p = sub.add_parser("list", help="experiments, their runs and artifacts")
     _add_scale(p)
@@ -160,6 +186,23 @@ def _dispatch(args: argparse.Namespace) -> int:
         lines = compare(args.a, args.b, args.scale, cfg.selected_experiments(args.experiments), args.tolerance)
         print("\n".join(lines) or f"no differences ({args.scale})")
         return 1 if lines else 0
+    elif args.command == "publish":
+        from replication.provenance import PUBLISHED
+        from replication.publish import publish
+        dest, stamp = publish(args.scale, args.results, args.reports, args.out or Path(PUBLISHED), args.allow_mixed)
+        files = [p for p in dest.rglob("*") if p.is_file()]
+        print(f"{dest}: {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB; "
+              f"{len(stamp['skipped'])} left out over the size limit (listed in {dest / cfg.STAMP})")
+    elif args.command == "rejudge":
+        from replication.provenance import PUBLISHED
+        from replication.publish import rejudge
+        folder, changed = rejudge(args.scale, args.published or Path(PUBLISHED))
+        print(f"{folder}: re-judged; " + ("; ".join(f"{c}: {a} -> {b}" for c, (a, b) in changed.items())
+                                          or "no verdict changed"))
+    elif args.command == "readme-status":
+        from replication.provenance import PUBLISHED
+        from replication.publish import readme_status
+        print(readme_status(args.readme, args.published or Path(PUBLISHED)))
     elif args.command == "fetch":
         from replication import data
         root = args.root or args.data_root
@@ -177,6 +220,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                           args.allow_downloads)
         print(text)
         return 0 if ok else 1
+    elif args.command == "paper-check":
+        from replication.papercheck.check import main as paper_check
+        return paper_check(args)
     elif args.command == "list" and args.networks:
         from replication.nets import list_networks
         for row in list_networks():

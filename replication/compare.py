@@ -12,6 +12,8 @@ import json
 import math
 from pathlib import Path
 
+from replication import config as cfg
+
 
 def differences(a, b, where: str = "", tolerance: float = 0.0) -> list[tuple[str, object, object]]:
     """(path, a, b) for every leaf that differs: numbers beyond ``tolerance`` (relative), the rest
@@ -30,12 +32,12 @@ def differences(a, b, where: str = "", tolerance: float = 0.0) -> list[tuple[str
 
 def measured(root: Path, scale: str, experiment: str) -> dict | None:
     """An experiment's measured values under a results root (``<root>/<scale>/<exp>/measured.json``)
-    or a published folder (``<root>/<exp>/measured.json``), paths relative to the root."""
-    for path in (Path(root) / scale / experiment / "measured.json", Path(root) / experiment / "measured.json"):
-        if path.is_file():
-            text = path.read_text().replace(f"{Path(root)}/{scale}/", f"results/{scale}/")
-            return json.loads(text)
-    return None
+    or a published study's results (``reports/published/<scale>/results/<exp>/measured.json``),
+    paths relative to the root."""
+    path = cfg.results_dir(root, scale) / experiment / "measured.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text().replace(f"{Path(root)}/{scale}/", f"results/{scale}/"))
 
 
 def compare(a: Path, b: Path, scale: str, experiments: list[str], tolerance: float = 0.0) -> list[str]:

@@ -14,6 +14,7 @@ wrong types, scales or experiments are one-line errors, raised while the DAG is 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 from pathlib import Path
@@ -45,10 +46,22 @@ def _schema(name: str) -> dict:
     return read_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
 
 
+@functools.cache
+def _validator(name: str):
+    """The schema's validator, the schema itself checked once (jsonschema.validate re-checks it on
+    every call: most of the DAG's parse time)."""
+    schema = _schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def validate(obj: Any, schema: str, where: str) -> None:
     """Validate against ``workflow/schemas/<schema>.schema.yaml``; one line on failure."""
     try:
-        jsonschema.validate(obj, _schema(schema))
+        error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(obj))
+        if error is not None:
+            raise error
     except jsonschema.ValidationError as err:
         path = "/".join(str(p) for p in err.absolute_path) or "(top level)"
         message = err.message
@@ -90,6 +103,28 @@ def selected_experiments(selection: Any, config_dir: Path = CONFIG_DIR) -> list[
     return [check_experiment(e, config_dir) for e in selection]
 
 
+# A published study (``replicate publish``): reports/published/<scale>/ with its STAMP.json, and its
+# results under results/, one scale's experiments directly (results/<scale>/ mirrored one level up).
+STAMP = "STAMP.json"
+
+
+def results_dir(results_root: str | os.PathLike, scale: str) -> Path:
+    """Where a results root keeps a scale's experiments: ``<root>/<scale>``, or the root itself
+    when it is a published study's results (its parent holds the stamp), so that every reader
+    of results also reads a published copy."""
+    root = Path(results_root)
+    stamp = root.parent / STAMP
+    if (root / scale).is_dir() or not stamp.is_file():
+        return root / scale
+    try:
+        published = json.loads(stamp.read_text()).get("scale")
+    except (OSError, ValueError, AttributeError):
+        raise ReplicationError(f"unreadable {stamp}: publish the study again") from None
+    if published != scale:
+        raise ReplicationError(f"{root} holds the published study of scale {published}, not {scale}")
+    return root
+
+
 @functools.cache
 def paper_file(exp_id: str, config_dir: Path = CONFIG_DIR) -> dict:
     check_experiment(exp_id, config_dir)
@@ -121,6 +156,37 @@ def features_of(scale: str, config_dir: Path = CONFIG_DIR) -> str:
     return scale_file(scale, config_dir)["features"]
 
 
+SELECT = "runs"  # in an extra deltas file, beside an experiment's setting deltas: the runs kept of its matrix
+
+
+def extra_deltas_of(extra_deltas: str | os.PathLike | None) -> dict:
+    """An extra deltas file: ``{experiment id: {setting: value, ..., runs: [run id, ...]}}``; the
+    optional ``runs`` list keeps only those runs of the experiment's matrix (a sub-grid: the
+    paper-shape check, exploration). Cached by the file's content (a rewritten file is reread)."""
+    if not extra_deltas:
+        return {}
+    try:
+        text = Path(extra_deltas).read_text()
+    except FileNotFoundError:
+        raise ReplicationError(f"missing config file {extra_deltas}") from None
+    return _parse_deltas(str(extra_deltas), text)
+
+
+@functools.cache
+def _parse_deltas(name: str, text: str) -> dict:
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise ReplicationError(f"invalid YAML in {name}: {err}".replace("\n", " ")) from None
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise ReplicationError(f"{name}: expected {{experiment id: {{setting: value}}}}")
+    for exp_id, deltas in doc.items():
+        kept = deltas.get(SELECT, [])
+        if not isinstance(kept, list) or not all(isinstance(r, str) for r in kept):
+            raise ReplicationError(f"{name}: {exp_id}.{SELECT} must be a list of run ids, got {kept!r}")
+    return doc
+
+
 def resolve(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None, config_dir: Path = CONFIG_DIR):
     """The settings of one experiment at one scale, typed (``replication.settings.experiments``);
     cached by the deltas file's content (a rewritten file gives new settings): treat them as
@@ -140,29 +206,28 @@ def _resolve(exp_id: str, scale: str, deltas_name: str | None, deltas_text: str 
 
     path = (config_dir / "experiments" / f"{exp_id}.yaml").relative_to(config_dir.parent.parent)
     settings = paper_file(exp_id, config_dir)["settings"]
+    if SELECT in settings:
+        raise ReplicationError(f"{path}: {SELECT!r} is reserved (extra deltas select runs with it), not a setting name")
     variants = variant_paths(SETTINGS[exp_id])
     settings = merge(settings, scale_file(scale, config_dir).get(exp_id, {}), f"scales/{scale}.yaml: {exp_id}",
                      open_paths=variants)
     if deltas_name:
-        try:
-            doc = yaml.safe_load(deltas_text) or {}
-        except yaml.YAMLError as err:
-            raise ReplicationError(f"invalid YAML in {deltas_name}: {err}".replace("\n", " ")) from None
-        if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
-            raise ReplicationError(f"{deltas_name}: expected {{experiment id: {{setting: value}}}}")
-        settings = merge(settings, doc.get(exp_id, {}), f"{deltas_name}: {exp_id}", open_paths=variants)
+        deltas = {k: v for k, v in _parse_deltas(deltas_name, deltas_text).get(exp_id, {}).items() if k != SELECT}
+        if deltas:
+            settings = merge(settings, deltas, f"{deltas_name}: {exp_id}", open_paths=variants)
     return parse(SETTINGS[exp_id], settings, f"{path} (scale {scale}): settings")
 
 
 # -- the run matrix: which runs an experiment has, declared in its YAML (cheap for the DAG) --
 
-def run_matrix(exp_id: str, settings, config_dir: Path = CONFIG_DIR) -> dict[str, dict]:
+def run_matrix(exp_id: str, settings, config_dir: Path = CONFIG_DIR, extra_deltas=None) -> dict[str, dict]:
     """``{run_id: params}`` from the experiment file's ``runs:`` list. Each entry names a
     ``task`` (a function of the experiment module), an ``id`` template (default: the task),
     ``foreach`` bindings (a list of values, or a dotted path into the resolved settings: a list
     gives its items, a mapping its keys, a count n the indices 0..n-1) expanded as a Cartesian
     product in declared order,
-    and static ``params``. A run receives its params; nothing parses run ids back."""
+    and static ``params``. A run receives its params; nothing parses run ids back. An extra deltas
+    file's ``runs`` list for this experiment keeps only those runs (each must exist)."""
     import itertools
 
     doc = paper_file(exp_id, config_dir)
@@ -182,7 +247,14 @@ def run_matrix(exp_id: str, settings, config_dir: Path = CONFIG_DIR) -> dict[str
             if run_id in matrix:
                 raise ReplicationError(f"{where}: run id {run_id!r} is declared twice")
             matrix[run_id] = {"task": entry["task"], **bound, **(entry.get("params") or {})}
-    return matrix
+    kept = extra_deltas_of(extra_deltas).get(exp_id, {}).get(SELECT)
+    if kept is None:
+        return matrix
+    unknown = [r for r in kept if r not in matrix]
+    if unknown:
+        raise ReplicationError(f"{extra_deltas}: {exp_id}.{SELECT} names unknown run(s) {', '.join(unknown)}; "
+                               f"runs: {', '.join(matrix)}")
+    return {r: params for r, params in matrix.items() if r in kept}
 
 
 def _values(settings, source: Any, where: str) -> list:
@@ -199,7 +271,7 @@ def _values(settings, source: Any, where: str) -> list:
 
 
 def runs_of(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> dict[str, dict]:
-    return run_matrix(exp_id, resolve(exp_id, scale, extra_deltas))
+    return run_matrix(exp_id, resolve(exp_id, scale, extra_deltas), extra_deltas=extra_deltas)
 
 
 def datasets_of(exp_id: str, scale: str) -> list[str]:
@@ -213,7 +285,8 @@ def evaluated_runs(exp_id: str, scale: str, extra_deltas: str | os.PathLike | No
     ``evaluate: true``): their final metrics can be recomputed from pulled checkpoints."""
     settings = resolve(exp_id, scale, extra_deltas)
     tasks = {e["task"] for e in paper_file(exp_id)["runs"] if e.get("evaluate")}
-    return [run for run, params in run_matrix(exp_id, settings).items() if params["task"] in tasks]
+    return [run for run, params in run_matrix(exp_id, settings, extra_deltas=extra_deltas).items()
+            if params["task"] in tasks]
 
 
 def threads_of(exp_id: str, scale: str) -> int:
@@ -223,15 +296,79 @@ def threads_of(exp_id: str, scale: str) -> int:
 
 # -- what one job asks a scheduler for (SLURM through Snakemake's standard resources) --
 
-RUNTIME_MARGIN = 1.5  # evaluation probes, checkpoints and a slower GPU than the one measured: x1.5 the step time
-RUNTIME_FLOOR_MIN = 10  # process start, imports, data loading, reference statistics, final evaluation
+RUNTIME_MARGIN = 1.5  # checkpoints, process start-up and a slower GPU than the one measured: x1.5 the step time
+RUNTIME_FLOOR_MIN = 10  # process start, imports, data loading, final evaluation
 EVALUATION_MIN = 60  # an evaluation job: 50,000 samples' IS/FID at paper take minutes on a GPU
 MEM_MB = {"smoke": 4000, "small": 8000, "paper": 32000}  # host memory unless `resources.mem_mb` says otherwise
+# Images per second through a scale's features, and the host seconds of one FID's eigenproblem.
+# inception: an ESTIMATE from FLOPs (torch-fidelity's inception-v3-compat: 11.4 GFLOP per image at
+# 299x299, torch's FlopCounterMode) at half the H200's measured fp32 matmul rate (51 TFLOP/s,
+# benchmarks/results/2026-11-30_cuda.md), as the bench's conv steps reach 55-65% of it; its FID solves
+# a 2,048-d non-symmetric eigenproblem (numpy) on the host: ~10 s on a server core (43 s on the
+# project's loaded 2-core CPU). proxy: the calibrated classifier on 1 CPU thread, ~1,000 images/s
+# with sample generation (scales/small.yaml's 1,000-sample FID in ~1 s), a 32-d FID.
+FEATURE_IMAGES_S = {"inception": 2000.0, "proxy": 1000.0}
+FID_SOLVE_S = {"inception": 10.0, "proxy": 0.0}
 
 
+def _resource_value(settings, value, scale: str, where: str, params: dict | None = None) -> float:
+    """A ``resources:`` number: an int, a ``{scale: int}`` mapping, or a dotted setting path (run params
+    fill ``{name}`` placeholders: ``methods.{method}.training.iterations``)."""
+    if isinstance(value, dict):
+        value = value["paper" if scale == "paper" else "small"]
+    if isinstance(value, str):
+        try:
+            value = setting_at(settings, value.format(**(params or {})), where)
+        except KeyError as err:
+            raise ReplicationError(f"{where}: {value!r} names run parameter {err} that this run lacks") from None
+    return 0 if value is None else value
+
+
+def feature_seconds(exp_id: str, scale: str, spec: dict | None, evaluations: int = 1, extra_deltas=None,
+                    params: dict | None = None) -> float:
+    """Seconds of ``evaluations`` passes of ``spec["samples"]`` images through the scale's features
+    (with an FID each when ``spec["fid"]``), plus ``spec["reference"]`` images once (a reference
+    of null means the split: ``spec["split"]`` images)."""
+    if not spec:
+        return 0.0
+    settings, features = resolve(exp_id, scale, extra_deltas), features_of(scale)
+    where = f"experiments/{exp_id}.yaml: resources"
+    samples = _resource_value(settings, spec["samples"], scale, where, params)
+    reference = _resource_value(settings, spec.get("reference", 0), scale, where, params) or \
+        _resource_value(settings, spec.get("split", 0), scale, where, params)
+    per_pass = samples / FEATURE_IMAGES_S[features] + (FID_SOLVE_S[features] if spec.get("fid") else 0.0)
+    return evaluations * per_pass + reference / FEATURE_IMAGES_S[features]
+
+
+def training_seconds(exp_id: str, scale: str, extra_deltas=None, params: dict | None = None,
+                     probes: bool = True, speed: str = "gen_it_s") -> float:
+    """One training job's device seconds: its iterations at the measured step speed, plus its
+    quality probes (``resources.probes``: samples through the features every ``every`` iterations
+    and at step 0 and the end, the reference once), as the job runs them. ``params``: a run's
+    (its own iterations, e.g. GAN 400k beside WGAN 600k); without them the declared path as it
+    stands (the longest job). ``speed="mean_gen_it_s"``: the runs' average speed where it is
+    declared (a sampled grid whose slowest run sets ``gen_it_s``), for a budget of all the runs."""
+    declared = paper_file(exp_id)["resources"]
+    measured = "paper" if scale == "paper" else "small"  # smoke: small's speed (smaller nets: an upper bound)
+    settings, where = resolve(exp_id, scale, extra_deltas), f"experiments/{exp_id}.yaml: resources"
+    path = declared["iterations"] if isinstance(declared["iterations"], str) else declared["iterations"][measured]
+    if params is None and "{" in path:
+        raise ReplicationError(f"{where}.iterations: {path!r} needs a run's parameters")
+    iterations = _resource_value(settings, path, scale, where, params)
+    seconds = iterations / declared.get(speed, declared["gen_it_s"])[measured]
+    spec = declared.get("probes")
+    if spec and probes:
+        every = _resource_value(settings, spec["every"], scale, where, params)
+        evaluations = iterations // every + 1 + (iterations % every > 0)  # every `every`, step 0, the end
+        seconds += feature_seconds(exp_id, scale, spec, evaluations, extra_deltas, params)
+    return seconds
+
+
+@functools.cache
 def job_resources(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> dict[str, int]:
     """``{runtime (minutes), mem_mb}`` of one job of this experiment at this scale, from its
-    settings file's ``resources:`` (measured step speeds; the one place these numbers live).
+    settings file's ``resources:`` (measured step speeds; the one place these numbers live): the
+    longest training job's ``training_seconds`` (its probes included), x1.5, plus 10 minutes.
     Without that entry: ``{}`` (the profile's default-resources apply)."""
     declared = paper_file(exp_id).get("resources")
     if not declared:
@@ -239,9 +376,13 @@ def job_resources(exp_id: str, scale: str, extra_deltas: str | os.PathLike | Non
     if "minutes" in declared:
         minutes = declared["minutes"][scale]
     else:
-        measured = "paper" if scale == "paper" else "small"  # smoke: small's speed (smaller nets: an upper bound)
-        path = declared["iterations"]
-        path = path if isinstance(path, str) else path[measured]
-        iterations = setting_at(resolve(exp_id, scale, extra_deltas), path, f"experiments/{exp_id}.yaml: resources.iterations")
-        minutes = RUNTIME_FLOOR_MIN + math.ceil(RUNTIME_MARGIN * iterations / declared["gen_it_s"][measured] / 60)
+        longest = max((training_seconds(exp_id, scale, extra_deltas, params)
+                       for params in training_runs(exp_id, scale, extra_deltas).values()), default=0.0)
+        minutes = RUNTIME_FLOOR_MIN + math.ceil(RUNTIME_MARGIN * longest / 60)
     return {"runtime": minutes, "mem_mb": declared.get("mem_mb", {}).get(scale, MEM_MB[scale])}
+
+
+def training_runs(exp_id: str, scale: str, extra_deltas=None) -> dict[str, dict]:
+    """The runs whose task trains (``resources.trains``, default ``[train]``)."""
+    tasks = paper_file(exp_id).get("resources", {}).get("trains", ["train"])
+    return {run: params for run, params in runs_of(exp_id, scale, extra_deltas).items() if params["task"] in tasks}

@@ -23,9 +23,14 @@ import torch
 from replication import config as cfg
 from replication.errors import ReplicationError
 from replication.io import read_json, sha256_file, write_json
-from replication.runtime import project_commit, resolve_device, seed_everything, set_threads
+from replication.runtime import (
+    machine,
+    project_commit,
+    resolve_device,
+    seed_everything,
+    set_threads,
+)
 from replication.settings import plain
-
 
 # Each run's live curves (TensorBoard event files, written while it trains): a view for people,
 # not a result, so result.json does not hash them.
@@ -109,9 +114,9 @@ class Results:
                  settings=None):
         self.experiment, self.scale = experiment, scale
         self.root = Path(results_root)
-        self.dir = self.root / scale / experiment
+        self.dir = cfg.results_dir(self.root, scale) / experiment  # a published study's copy too
         self.settings = settings if settings is not None else cfg.resolve(experiment, scale, extra_deltas)
-        self.matrix = cfg.run_matrix(experiment, self.settings)
+        self.matrix = cfg.run_matrix(experiment, self.settings, extra_deltas=extra_deltas)
 
     @property
     def features(self) -> str:
@@ -160,7 +165,7 @@ def _context(exp_id: str, run: str, scale: str, device: str, threads: int, resul
              extra_deltas) -> tuple[ModuleType, RunContext, str]:
     """(the experiment's module, the run's context, its task), or one line on an unknown run."""
     module, settings = get(exp_id), cfg.resolve(exp_id, scale, extra_deltas)
-    matrix = cfg.run_matrix(exp_id, settings)
+    matrix = cfg.run_matrix(exp_id, settings, extra_deltas=extra_deltas)
     if run not in matrix:
         raise ReplicationError(f"unknown run {run!r} of {exp_id} at scale {scale}; runs: {', '.join(matrix)}")
     params = dict(matrix[run])
@@ -194,7 +199,8 @@ def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads
     result = out_dir / "result.json"
     write_json(result, {"experiment": exp_id, "run": run, "scale": scale, "params": params, "summary": summary,
                         "files": files, "seconds": round(time.time() - started, 2), "commit": commit,
-                        "torch": torch.__version__, "device": str(ctx.device), "threads": threads})
+                        "torch": torch.__version__, "device": str(ctx.device), "machine": machine(ctx.device),
+                        "threads": threads})
     return result
 
 

@@ -67,6 +67,26 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux)."""
+    import platform
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine(device: torch.device) -> dict:
+    """What a run ran on: the CPU model and its cores, and the accelerator's name if it used one."""
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), **({"accelerator": gpu} if gpu else {})}
+
+
 def project_commit() -> str:
     """The commit of the code a run uses (``git rev-parse HEAD`` of this checkout), ``+dirty``
     when the package or the workflow differ from it, ``unknown`` outside a git checkout."""

@@ -125,7 +125,8 @@ def test_scorecard_names_each_experiments_precision(tmp_path, monkeypatch):
             return {k: "bf16" if k == "precision" else bf16(v) for k, v in node.items()}
         return [bf16(v) for v in node] if isinstance(node, list) else node
 
-    monkeypatch.setattr(cfg, "resolve", lambda experiment, scale, extra_deltas=None: bf16(plain(resolve(experiment, scale, extra_deltas)))
+    monkeypatch.setattr(cfg, "resolve", lambda experiment, scale, extra_deltas=None:
+                        bf16(plain(resolve(experiment, scale, extra_deltas)))
                         if experiment == "wgangp_toy" else resolve(experiment, scale, extra_deltas))
     frame = cl.scorecard("smoke", selected=[], results_root=tmp_path)
     toy = frame["claim_id"].isin({c.id for c in ALL if c.experiment == "wgangp_toy"})

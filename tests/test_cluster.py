@@ -1,6 +1,7 @@
 """The SLURM profile against fake `sbatch`/`squeue`/`sacct`/`sinfo` on PATH: what a GPU training
 job, a CPU job and a fetch job ask the scheduler for, as the executor plugin submits them."""
 
+import math
 import os
 import re
 import shutil
@@ -93,13 +94,46 @@ def test_fetch_job_runs_locally(submitted):
     assert (data / "fortunes" / "manifest.json").exists()
 
 
-def test_runtime_follows_the_measured_step_speed():
-    """The same step speed, ten times the iterations: about ten times the training minutes."""
+def test_runtime_follows_the_measured_step_speed_and_counts_the_probes():
+    """Iterations at the measured step speed plus the training probes (Figure 3's 1,000-sample IS
+    every 1,000 iterations, at step 0 and the end), x1.5, plus the floor."""
     res = cfg.paper_file("wgangp_cifar_curves")["resources"]
-    small, paper = (cfg.job_resources("wgangp_cifar_curves", s)["runtime"] - cfg.RUNTIME_FLOOR_MIN for s in ("small", "paper"))
-    iterations = {s: cfg.resolve("wgangp_cifar_curves", s).training["iterations"] for s in ("small", "paper")}
-    assert small == pytest.approx(cfg.RUNTIME_MARGIN * iterations["small"] / res["gen_it_s"]["small"] / 60, abs=1)
-    assert paper == pytest.approx(cfg.RUNTIME_MARGIN * iterations["paper"] / res["gen_it_s"]["paper"] / 60, abs=1)
+    for scale in ("small", "paper"):
+        s = cfg.resolve("wgangp_cifar_curves", scale)
+        iterations, every = s.training["iterations"], s.training["evaluation"]["every"]
+        probes = (iterations // every + 1 + (iterations % every > 0)) * s.inception_score.samples / \
+            cfg.FEATURE_IMAGES_S[cfg.features_of(scale)]
+        speed = res["gen_it_s"]["paper" if scale == "paper" else "small"]
+        expected = cfg.RUNTIME_FLOOR_MIN + cfg.RUNTIME_MARGIN * (iterations / speed + probes) / 60
+        assert cfg.job_resources("wgangp_cifar_curves", scale)["runtime"] == pytest.approx(expected, abs=1)
+
+
+def test_official_probe_cadence_is_in_the_time_limit_and_a_cheaper_one_shortens_it(tmp_path):
+    """Table 3's training curve scores 50,000 samples with Inception every 1,000 iterations, as the
+    official code does: ~100 passes (and FIDs) that the time limit counts; curve_samples 5,000 (the
+    table's number comes from the evaluation job either way) takes most of them off."""
+    import yaml
+
+    exp = "wgangp_cifar_resnet"
+    with_probes = cfg.training_seconds(exp, "paper")
+    without = cfg.training_seconds(exp, "paper", probes=False)
+    assert with_probes - without == pytest.approx(
+        101 * (50_000 / cfg.FEATURE_IMAGES_S["inception"] + cfg.FID_SOLVE_S["inception"])
+        + 50_000 / cfg.FEATURE_IMAGES_S["inception"])
+    cheaper = tmp_path / "cheaper.yaml"
+    cheaper.write_text(yaml.safe_dump({exp: {"evaluation": {"curve_samples": 5000}}}))
+    assert cfg.job_resources(exp, "paper", str(cheaper))["runtime"] < cfg.job_resources(exp, "paper")["runtime"]
+
+
+def test_each_run_is_timed_by_its_own_iterations():
+    """wgan_curves' GAN runs train 400k iterations, its WGAN runs 600k: the job limit is the longest run's."""
+    runs = cfg.training_runs("wgan_curves", "paper")
+    gan, wgan = (cfg.training_seconds("wgan_curves", "paper", params=runs[r], probes=False)
+                 for r in ("gan_dcgan_dcgan_s0", "wgan_dcgan_dcgan_s0"))
+    assert wgan == pytest.approx(1.5 * gan)
+    longest = max(cfg.training_seconds("wgan_curves", "paper", params=p) for p in runs.values())
+    assert cfg.job_resources("wgan_curves", "paper")["runtime"] == \
+        cfg.RUNTIME_FLOOR_MIN + math.ceil(cfg.RUNTIME_MARGIN * longest / 60)
 
 
 @pytest.mark.parametrize("exp", cfg.experiment_ids())

@@ -140,3 +140,25 @@ def test_cli_bad_input_is_one_line_and_nonzero():
         assert proc.returncode == 2
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("replicate: error:"), proc.stderr
+
+
+def test_extra_deltas_select_runs(tmp_path):
+    """An extra deltas file's `runs` list keeps those runs of the matrix (for the DAG, the
+    evaluation rule, summaries and notebooks alike) beside its setting deltas; an unknown id is
+    one line naming the file."""
+    from replication.runs import Results
+
+    kept = ["architectures", "real_score", "gan_baseline", "wgangp_a098"]
+    deltas = tmp_path / "d.yaml"
+    deltas.write_text(yaml.safe_dump({"wgangp_architectures": {"runs": kept, "training": {"iterations": 3}}}))
+    assert list(cfg.runs_of("wgangp_architectures", "paper", str(deltas))) == [
+        "architectures", "real_score", "wgangp_a098", "gan_baseline"]  # matrix order
+    assert cfg.evaluated_runs("wgangp_architectures", "paper", str(deltas)) == ["wgangp_a098", "gan_baseline"]
+    res = Results("wgangp_architectures", "paper", tmp_path, str(deltas))
+    assert res.runs(task="train") == ["wgangp_a098", "gan_baseline"] and res.settings.training["iterations"] == 3
+    assert len(cfg.runs_of("wgangp_architectures", "paper")) == 404  # without the file: every run
+
+    deltas.write_text(yaml.safe_dump({"wgangp_architectures": {"runs": ["gan_a200"]}}))
+    cfg.extra_deltas_of.cache_clear()
+    with pytest.raises(ReplicationError, match=r"d\.yaml: wgangp_architectures\.runs names unknown run\(s\) gan_a200"):
+        cfg.runs_of("wgangp_architectures", "paper", str(deltas))

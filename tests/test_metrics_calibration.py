@@ -3,15 +3,10 @@ entry, and the experiment end to end at a micro config on a tiny Fashion-MNIST f
 
 from __future__ import annotations
 
-import dataclasses
-import gzip
 import hashlib
 import json
-import pickle
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
@@ -23,8 +18,8 @@ from replication.errors import ReplicationError
 from replication.runs import Results, execute_run, execute_summary, stable_seed
 from replication.metrics.proxy import calibrated_proxy_at, proxy_path
 from replication.data import weights as inc
-from replication.metrics.proxy import calibrated_proxy_at
 from replication.metrics.proxy_net import prepare
+from replication.papercheck.fixtures import fixture_spec, write_cifar, write_classes
 
 EXP = "metrics_calibration"
 
@@ -81,36 +76,12 @@ def test_inception_weights_fetch_through_the_registry(tmp_path, monkeypatch):
 
 # -- a tiny Fashion-MNIST in the real IDX format ---------------------------------------------
 
-def _write_idx(path: Path, array: np.ndarray) -> None:
-    header = struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    with gzip.open(path, "wb", compresslevel=1) as handle:
-        handle.write(header + array.tobytes())
-
-
-def _class_images(labels: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
-    """Class c = a bright 8×8 block at one of ten places, on noise: learnable in one epoch."""
-    images = rng.randint(0, 60, (len(labels), 28, 28)).astype(np.uint8)
-    for i, c in enumerate(labels):
-        r, col = 2 + 12 * (c // 5), 2 + 5 * (c % 5)
-        images[i, r:r + 8, col:col + 6] = 250
-    return images
-
-
 @pytest.fixture
 def tiny_fashion(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "data"
     raw = root / "fashion-mnist" / "raw"
-    raw.mkdir(parents=True)
-    rng = np.random.RandomState(0)
-    for part, n in (("train", 500), ("t10k", 200)):
-        labels = (np.arange(n) % 10).astype(np.uint8)
-        rng.shuffle(labels)
-        _write_idx(raw / f"{part}-images-idx3-ubyte.gz", _class_images(labels, rng))
-        _write_idx(raw / f"{part}-labels-idx1-ubyte.gz", labels)
-    spec = DATASETS["fashion-mnist"]
-    items = tuple(dataclasses.replace(item, md5=hashlib.md5((raw / item.path).read_bytes()).hexdigest(), urls=())
-                  for item in spec.raw)
-    monkeypatch.setitem(DATASETS, "fashion-mnist", dataclasses.replace(spec, raw=items, copy_local=None))
+    write_classes(raw, train=500, test=200)
+    monkeypatch.setitem(DATASETS, "fashion-mnist", fixture_spec("fashion-mnist", raw))
     monkeypatch.setenv("REPLICATION_DATA", str(root))
     fetch("fashion-mnist")
     return root
@@ -184,36 +155,21 @@ def test_experiment_at_a_micro_config(tmp_path, tiny_fashion):
         calibrated_proxy_at(res.path(proxy_run))
 
 
-def _write_cifar(raw: Path, per_batch: int) -> None:
-    """CIFAR-10 python batches (pickled dicts, channel-major rows), random pixels."""
-    folder = raw / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.RandomState(1)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        entry = {"batch_label": name, "labels": list(rng.randint(0, 10, per_batch)),
-                 "data": rng.randint(0, 256, (per_batch, 3072)).astype(np.uint8),
-                 "filenames": [f"{name}_{i}.png" for i in range(per_batch)]}
-        (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
-
-
 def test_inception_run_at_paper_records_is_and_fid(tmp_path, tiny_fashion, monkeypatch):
     """The paper path end to end on a CIFAR-10 fixture, with the proxy standing in for the
     Inception weights (which cannot be in a test): records, labels and measured keys."""
-    from replication.experiments import metrics_calibration as mc
+    from replication.metrics import inception
 
     deltas = tmp_path / "micro.yaml"
     deltas.write_text(yaml.safe_dump({EXP: {**MICRO[EXP], "inception": {"n_train": 60, "n_test": 40, "is_splits": 5,
                                                                          "batch_size": 30}}}))
     results = tmp_path / "results"
     raw = tiny_fashion / "cifar10" / "raw"
-    _write_cifar(raw, per_batch=40)
-    spec = DATASETS["cifar10"]
-    items = tuple(dataclasses.replace(item, md5=hashlib.md5((raw / item.path).read_bytes()).hexdigest())
-                  for item in spec.raw)
-    monkeypatch.setitem(DATASETS, "cifar10", dataclasses.replace(spec, raw=items, archives=()))
+    write_cifar(raw, per_batch=40, varied=True)
+    monkeypatch.setitem(DATASETS, "cifar10", fixture_spec("cifar10", raw))
     fetch("cifar10")
     execute_run(EXP, "proxy_fashion-mnist", "paper", "cpu", 1, results, deltas)
-    monkeypatch.setattr(mc, "inception_extractor", lambda: calibrated_proxy_at(proxy_path(results, "paper").parent))
+    monkeypatch.setattr(inception, "inception_extractor", lambda: calibrated_proxy_at(proxy_path(results, "paper").parent))
     execute_run(EXP, "inception_cifar10", "paper", "cpu", 1, results, deltas)
     out = json.loads((results / "paper" / EXP / "inception_cifar10" / "inception.json").read_text())
     assert out["evaluated"] and [r["metric"] for r in out["records"]] == ["IS", "FID"]

@@ -117,3 +117,52 @@ def test_report_of_the_built_study_shows_every_artifact_with_its_category(tmp_pa
     assert targets and all(t in results for t in targets)
     for claim in manifest["claims"]:
         assert claim["claim_id"] in landing
+
+
+def test_notebooks_read_settings_that_exist():
+    """Settings are typed (frozen dataclasses; a few fields are plain mappings): a notebook that
+    subscripts a dataclass (``S["methods"]`` with ``S = res.settings.surface``) or reads a field the
+    settings no longer have (``settings.evaluation.features``: the features are the scale's) fails
+    when it runs. Every attribute a notebook reads from ``res.settings`` is evaluated on the
+    experiment's real settings, and every expression it subscripts must be a mapping or a sequence."""
+    import ast
+    from types import SimpleNamespace
+
+    found = []
+    for exp in cfg.experiment_ids():
+        settings = cfg.resolve(exp, "smoke")
+        for artifact in cfg.paper_file(exp)["artifacts"]:
+            path = rep.notebook_source(artifact)
+            tree = ast.parse(path.read_text())
+            env = {"res": SimpleNamespace(settings=settings)}
+
+            def of_settings(node) -> bool:  # res.settings..., or a name bound to a part of it
+                while isinstance(node, (ast.Attribute, ast.Subscript)):
+                    if isinstance(node, ast.Attribute) and node.attr == "settings":
+                        return True
+                    node = node.value
+                return isinstance(node, ast.Name) and node.id in env and node.id != "res"
+
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Assign) and of_settings(node.value) and len(node.targets) == 1 \
+                        and isinstance(node.targets[0], ast.Name):
+                    try:
+                        env[node.targets[0].id] = eval(compile(ast.Expression(node.value), path.name, "eval"), {}, env)
+                    except (NameError, KeyError, IndexError):
+                        continue  # built from a loop variable: not checked
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and of_settings(node.value):
+                    try:
+                        eval(compile(ast.Expression(node), path.name, "eval"), {}, env)
+                    except AttributeError as err:
+                        found.append(f"{path.name}:{node.lineno} {err}")
+                    except (NameError, KeyError, IndexError, TypeError):
+                        pass  # built from a loop variable, or a subscript (checked below)
+                if isinstance(node, ast.Subscript) and of_settings(node.value):
+                    try:
+                        base = eval(compile(ast.Expression(node.value), path.name, "eval"), {}, env)
+                    except (NameError, KeyError, IndexError):
+                        continue  # built from a loop variable: not checked
+                    if not isinstance(base, (dict, list, tuple)):
+                        found.append(f"{path.name}:{node.lineno} subscripts a {type(base).__name__}")
+    assert not found, f"notebooks read settings that are not there: {found}"

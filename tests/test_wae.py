@@ -106,7 +106,7 @@ def trainer(state_dir, objective, on_iteration=None, device="cpu", **extra):
 @pytest.mark.parametrize("objective", ["vae", "wae_mmd", "wae_gan"])
 def test_killed_autoencoder_run_resumes_bitwise(tmp_path, objective):
     straight = trainer(tmp_path / "a", objective).fit()
-    assert isinstance(straight.step_fn, AutoEncoderStep)
+    assert isinstance(straight.step, AutoEncoderStep)
     with pytest.raises(Killed):  # after the checkpoint at 6 and a flush at 6: rows 6-7 must be redone
         trainer(tmp_path / "b", objective, on_iteration=kill_at(8)).fit()
     resumed = trainer(tmp_path / "b", objective)
@@ -193,3 +193,42 @@ def test_claim_tolerances_flip_the_verdict():
     assert order.passes([0.06]) and not order.passes([0.04]) and not order.passes([float("nan")])
     tie = claims["wae_fid_gan_not_above_mmd"]
     assert tie.passes([-0.04]) and not tie.passes([-0.06])
+
+
+def test_reconstruction_probe_feeds_training_sized_chunks(tmp_path, monkeypatch):
+    """The held-out reconstruction probe reconstructs a training batch at a time (1,000 CelebA images
+    in one pass through the 1024-wide networks peaked at ~10 GB); in eval mode chunks change nothing."""
+    sizes = []
+    reconstruct = AutoEncoderStep.reconstruct
+    monkeypatch.setattr(AutoEncoderStep, "reconstruct", lambda self, x: sizes.append(len(x)) or reconstruct(self, x))
+    chunked = trainer(tmp_path / "a", "wae_mmd", iterations=4)
+    chunked.fit()
+    assert sizes and max(sizes) == 8 and sum(sizes) == 16 * 2  # 16 held-out images, at steps 0 and 4
+    whole = trainer(tmp_path / "b", "wae_mmd", iterations=4, evaluation={
+        "every": 4, "probes": ["reconstruction"], "samples": 16, "batch_size": 16, "generator_mode": "eval"})
+    whole.fit()
+    a, b = (pd.read_csv(tmp_path / d / "evaluation.csv") for d in "ab")
+    assert a["reconstruction_heldout"].tolist() == pytest.approx(b["reconstruction_heldout"].tolist(), rel=1e-5)
+
+
+@pytest.mark.parametrize("setup", ["mnist", "celeba"])
+def test_wae_data_stays_uint8_and_is_scaled_per_batch(setup):
+    """Training batches, held-out draws and the mean image come from the uint8 split scaled per
+    batch: the same floats as scaling the whole split first (CelebA's training split: 2.2 GB as uint8,
+    9 GB as floats), and the reference statistics read the uint8 pixels themselves."""
+    from replication.data import to_symmetric_range, to_unit_range
+    from replication.data.batches import TensorSource
+    from replication.experiments import wae
+
+    settings = cfg.resolve("wae", "paper")
+    u8 = torch.randint(0, 256, (300, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    whole = (to_unit_range if setup == "mnist" else to_symmetric_range)(u8.clone())
+    scale = wae.scaled(settings, setup)
+    new, old = (TensorSource(u8, 100, seed=3, with_replacement=True, transform=scale),
+                TensorSource(whole, 100, seed=3, with_replacement=True))
+    assert all(torch.equal(new.next(), old.next()) for _ in range(4))
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert torch.equal(wae.heldout(u8, scale)(50, g1), whole[torch.randperm(300, generator=g2)[:50]])
+    assert torch.allclose(wae.mean_image(u8, scale, chunk=64), whole.mean(0), atol=1e-6)
+    from replication.metrics.fidelity import to_uint8
+    assert torch.equal(to_uint8(whole, "round", wae.data_range(settings, setup)), u8)  # FID sees the same pixels

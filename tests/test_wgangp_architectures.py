@@ -23,7 +23,7 @@ from replication import config as cfg
 from replication.errors import ReplicationError
 from replication.runs import execute_evaluation, execute_run
 from replication.experiments.wgangp_architectures import (BASELINE, OUTCOMES, architecture_table, factors_of, judge,
-                                                          outcome_counts, published_comparison, published_table,
+                                                          equivalence, outcome_counts, published_comparison, published_table,
                                                           rescaled, run_setup, sign_test, study_from)
 from replication.nets import build, count_parameters
 from replication.nets.sampler import sample_architecture
@@ -180,6 +180,23 @@ def test_counts_against_the_published_table():
     assert worst["p_bonferroni"] < 0.05 and worst["threshold"] == 5.0
 
 
+def test_the_count_comparison_is_an_equivalence_test():
+    """TOST at the headline cells: the published counts are equivalent to themselves; a 22%
+    shortfall of 'only WGAN-GP' at 5.0 (115 against 147 of 200, which the old Fisher test with a
+    Bonferroni correction passed) is not; a shift well inside the margin is."""
+    settings = cfg.resolve(EXP, "paper")
+    published = published_table(settings)
+    same = equivalence(published[list(OUTCOMES)], published, settings.judging)
+    assert len(same) == 8 and same["p_tost"].max() < 0.05
+    short = published[list(OUTCOMES)].copy()
+    short.loc[8, ["only_wgangp", "neither"]] = [115, 43]
+    cells = equivalence(short, published, settings.judging).set_index(["threshold", "outcome"])
+    assert cells.loc[(5.0, "only_wgangp"), "p_tost"] > 0.5
+    close = published[list(OUTCOMES)].copy()
+    close.loc[8, ["only_wgangp", "neither"]] = [140, 18]
+    assert equivalence(close, published, settings.judging)["p_tost"].max() < 0.05
+
+
 def test_bad_inputs_are_one_line():
     s = cfg.resolve(EXP, "smoke")
     for method, architecture, message in (("wgan", 0, "unknown method"), ("gan", 2, "unknown architecture"),
@@ -217,9 +234,9 @@ def test_a_killed_run_resumes_bit_identically_and_evaluates_from_its_checkpoint(
     with pytest.raises(ReplicationError, match="does not match architecture a001") as err:
         execute_evaluation(EXP, "wgangp_a001", "smoke", "cpu", 1, tmp_path / "whole", wider)
     assert "\n" not in str(err.value)
-    rgb = _deltas(tmp_path / "rgb.yaml", {"data": {"channels": 3}})  # Fashion-MNIST is grey
+    two = _deltas(tmp_path / "two.yaml", {"data": {"channels": 2}})  # Fashion-MNIST is grey (3 would repeat it)
     with pytest.raises(ReplicationError, match="1 channel") as err:
-        execute_run(EXP, "gan_a000", "smoke", "cpu", 1, tmp_path / "whole", rgb)
+        execute_run(EXP, "gan_a000", "smoke", "cpu", 1, tmp_path / "whole", two)
     assert "\n" not in str(err.value) and not (tmp_path / "whole" / "smoke" / EXP / "gan_a000" / "result.json").exists()
 
 

@@ -1,8 +1,6 @@
 """WGAN-GP Figure 3 (wgangp_cifar_curves): the four methods' declared settings, and the claims'
 measures on hand-made curves (a value past a margin flips the verdict)."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest

@@ -38,7 +38,6 @@ from replication.runs import Results, RunContext
 from replication.io import read_json, write_frame, write_json
 from replication.metrics.fidelity import (evaluate_samples, extract_features, fid_statistics, frechet_distance,
                                          inception_score, kernel_distance, reference_statistics)
-from replication.metrics.inception import inception_extractor
 from replication.metrics.proxy import (calibrated_proxy_at, coverage_from_logits, proxy_run, save_proxy, train_proxy,
                                       write_proxy_checksum)
 from replication.metrics.proxy_net import PROXY_EXTRACTOR, prepare
@@ -63,7 +62,10 @@ def proxy(ctx: RunContext, dataset: str) -> dict:
     def before_training(net) -> None:
         start["test_accuracy"] = float((_predict(net, images) == labels).double().mean())
 
-    net, meta = train_proxy(train.images, train.labels, dataset=dataset, n_train=P.n_train, epochs=P.epochs,
+    targets = train.labels
+    if P.shuffled_labels:  # a negative control: labels that carry nothing about the images
+        targets = targets[torch.randperm(len(targets), generator=torch.Generator().manual_seed(ctx.seed_for("shuffle")))]
+    net, meta = train_proxy(train.images, targets, dataset=dataset, n_train=P.n_train, epochs=P.epochs,
                             batch_size=P.batch_size, lr=P.lr, seed=ctx.seed_for("train"),
                             before_training=before_training)
     predicted = _predict(net, images)
@@ -187,7 +189,7 @@ def inception(ctx: RunContext) -> dict:
         reason = f"Inception anchors need scale paper: {where}"
         write_json(ctx.out_dir / "inception.json", {"evaluated": False, "reason": reason, "records": []})
         return {"evaluated": False, "reason": reason}
-    extractor = inception_extractor()  # missing or corrupt weights: one error naming the fetch command
+    extractor = ctx.extractor()  # Inception at paper; missing or corrupt weights: one error naming the fetch
     train, test = load_images("cifar10", "train"), load_images("cifar10", "test")
     if len(train) < I.n_train or len(test) < I.n_test:
         raise ReplicationError(f"CIFAR-10 has {len(train)} train / {len(test)} test images, fewer than "

@@ -39,10 +39,21 @@ def data_range(settings, setup: str) -> tuple[float, float]:
 
 
 def images(settings, setup: str, split: str) -> torch.Tensor:
-    """A split of the setup's data as float images in its data range ([0, 1] or [-1, 1])."""
+    """A split of the setup's data as uint8 (as packed; read-only): ``scaled`` turns a batch of it
+    into floats in the data range. CelebA's training split is 2.2 GB so, 9 GB as floats."""
     d = getattr(settings, setup).data
-    raw = load_images(d.name, getattr(d, split)).images.clone()
-    return to_unit_range(raw) if data_range(settings, setup) == (0.0, 1.0) else to_symmetric_range(raw)
+    return load_images(d.name, getattr(d, split)).images
+
+
+def scaled(settings, setup: str):
+    """uint8 images -> floats in the setup's data range ([0, 1] or [-1, 1])."""
+    return to_unit_range if data_range(settings, setup) == (0.0, 1.0) else to_symmetric_range
+
+
+def mean_image(data: torch.Tensor, scale, chunk: int = 10_000) -> torch.Tensor:
+    """The mean image of uint8 ``data`` in the data range, summed a chunk at a time in float64."""
+    total = sum(part.double().sum(0) for part in data.split(chunk))
+    return scale(total / len(data))
 
 
 def prior(prior_var: float, latent: int):
@@ -51,9 +62,9 @@ def prior(prior_var: float, latent: int):
     return lambda n, g: torch.randn(n, latent, generator=g) * scale
 
 
-def heldout(data: torch.Tensor):
-    """Evaluation sampler over held-out images (a fresh random subset per call)."""
-    return lambda n, g: data[torch.randperm(len(data), generator=g)[:n]]
+def heldout(data: torch.Tensor, scale):
+    """Evaluation sampler over held-out uint8 images (a fresh random subset per call, scaled)."""
+    return lambda n, g: scale(data[torch.randperm(len(data), generator=g)[:n]])
 
 
 def latent_of_spec(networks: dict) -> int:
@@ -72,16 +83,17 @@ def train(ctx: RunContext, setup: str, model: str, seed: int) -> dict:
     s = ctx.settings
     m = getattr(s, setup).models[model]
     training, networks, ae = m.training, m.networks, m.training.autoencoder
-    train_x, test_x = images(s, setup, "train"), images(s, setup, "test")
+    train_x, test_x, scale = images(s, setup, "train"), images(s, setup, "test"), scaled(s, setup)
     p_z = prior(ae.prior_var, latent_of_spec(networks))
     sources = Sources(  # the code's per-iteration np.random.choice: independent batches, no epochs
         real=TensorSource(train_x.to(ctx.device), training.batch_size, ctx.seed_for("data/real"),
-                          with_replacement=True),
+                          with_replacement=True, transform=scale),  # uint8 on the device, scaled per batch
         noise=SamplerSource(p_z, training.batch_size, ctx.device, ctx.seed_for("data/prior")))
-    trainer = ctx.make_trainer(training, networks, sources, eval_data=EvalData(real=heldout(test_x), noise=p_z))
+    trainer = ctx.make_trainer(training, networks, sources,
+                               eval_data=EvalData(real=heldout(test_x, scale), noise=p_z))
     trainer.fit()
     log = trainer.write_outputs(ctx.out_dir)
-    figure_panels(ctx, trainer.networks, test_x, p_z, decoder_logits(networks), tuple(ae.data_range))
+    figure_panels(ctx, trainer.networks, test_x, scale, p_z, decoder_logits(networks), tuple(ae.data_range))
     rows = pd.read_csv(log["training"])
     tail = rows.iloc[-min(len(rows), training.log_every):] if len(rows) else rows
     return {"setup": setup, "model": model, "seed": seed, "steps": trainer.iteration, "iterations": training.iterations,
@@ -91,7 +103,8 @@ def train(ctx: RunContext, setup: str, model: str, seed: int) -> dict:
             "final_penalty": float(tail["penalty"].mean()) if len(rows) else None}
 
 
-def figure_panels(ctx: RunContext, networks: dict, test_x: torch.Tensor, p_z, logits: bool, value_range) -> None:
+def figure_panels(ctx: RunContext, networks: dict, test_x: torch.Tensor, scale, p_z, logits: bool,
+                  value_range) -> None:
     """Figure 2/3 panels of one model: test reconstructions (odd rows real), random samples from a
     fixed prior draw, and linear interpolations between the codes of pairs of test images; the test
     images and the prior draw are the same for every model of the setup (seeded by the setup)."""
@@ -100,7 +113,7 @@ def figure_panels(ctx: RunContext, networks: dict, test_x: torch.Tensor, p_z, lo
     setup_seed = lambda purpose: stable_seed(ctx.settings.seed, ctx.experiment, ctx.params["setup"], purpose)  # noqa: E731
     g = torch.Generator().manual_seed(setup_seed("figures/test"))  # the same test images for every model
     cols, rows = f.columns, f.reconstruction_rows
-    picked = test_x[torch.randperm(len(test_x), generator=g)[: cols * rows // 2 + 2 * f.interpolation_rows]]
+    picked = scale(test_x[torch.randperm(len(test_x), generator=g)[: cols * rows // 2 + 2 * f.interpolation_rows]])
     real = picked[: cols * rows // 2]
     rec = decode_prior(networks["decoder"], encode(networks["encoder"], real, device, batch), logits, value_range,
                        device, batch)
@@ -125,7 +138,8 @@ def figure_panels(ctx: RunContext, networks: dict, test_x: torch.Tensor, p_z, lo
 
 
 def reference(ctx: RunContext, setup: str, extractor, train_x: torch.Tensor) -> dict:
-    """FID statistics of the setup's training split (or a seeded subset of reference_images)."""
+    """FID statistics of the setup's uint8 training split (or a seeded subset of reference_images),
+    a batch at a time (the uint8 pixels are what round((x+1) 127.5) gives back from the floats)."""
     from replication.metrics.fidelity import reference_statistics
 
     n, d = ctx.settings.evaluation.reference_images, getattr(ctx.settings, setup).data
@@ -133,8 +147,7 @@ def reference(ctx: RunContext, setup: str, extractor, train_x: torch.Tensor) -> 
         g = torch.Generator().manual_seed(stable_seed(ctx.settings.seed, ctx.experiment, setup, "reference"))
         train_x = train_x[torch.randperm(len(train_x), generator=g)[:n]]
     return reference_statistics(train_x, extractor, f"{d.name}/{d.train} ({len(train_x)} images)", rule="round",
-                                value_range=data_range(ctx.settings, setup), keep_features=False,
-                                batch_size=ctx.settings.evaluation.batch_size)
+                                keep_features=False, batch_size=ctx.settings.evaluation.batch_size)
 
 
 def quality(ctx: RunContext, setup: str, samples: torch.Tensor, extractor, ref: dict) -> dict:
@@ -156,15 +169,15 @@ def EVALUATE(ctx: RunContext, networks: dict) -> dict:
     setup, model = p["setup"], p["model"]
     m, E = getattr(s, setup).models[model], s.evaluation
     logits, value_range = decoder_logits(m.networks), data_range(s, setup)
-    train_x, test_x = images(s, setup, "train"), images(s, setup, "test")
+    train_x, test_x, scale = images(s, setup, "train"), images(s, setup, "test"), scaled(s, setup)
     extractor = ctx.extractor()
     ref = reference(ctx, setup, extractor, train_x)
     g = torch.Generator().manual_seed(ctx.seed_for("evaluate/prior"))
     z = prior(m.training.autoencoder.prior_var, latent_of_spec(m.networks))(E.fid_samples, g)
     samples = decode_prior(networks["decoder"], z, logits, value_range, ctx.device, E.batch_size)
     out = quality(ctx, setup, samples, extractor, ref)
-    out.update(reconstruction_errors(networks, test_x[: E.reconstruction_images], logits, value_range,
-                                     ctx.device, E.batch_size, train_x.mean(0)))
+    out.update(reconstruction_errors(networks, scale(test_x[: E.reconstruction_images]), logits, value_range,
+                                     ctx.device, E.batch_size, mean_image(train_x, scale)))
     return {"setup": setup, "model": model, "seed": p["seed"], "n_samples": len(samples), **out}
 
 
@@ -174,7 +187,7 @@ def true_data(ctx: RunContext, setup: str) -> dict:
     train_x, test_x = images(s, setup, "train"), images(s, setup, "test")
     extractor = ctx.extractor()
     g = torch.Generator().manual_seed(ctx.seed_for("test_images"))
-    x = test_x[torch.randperm(len(test_x), generator=g)[: s.evaluation.fid_samples]]
+    x = scaled(s, setup)(test_x[torch.randperm(len(test_x), generator=g)[: s.evaluation.fid_samples]])
     return {"setup": setup, "n_samples": len(x), **quality(ctx, setup, x, extractor, reference(ctx, setup, extractor, train_x))}
 
 

@@ -204,7 +204,8 @@ def summarize(res: Results) -> dict:
                            f"(min {label} after step 0 {checkpoints(res, r)[metric].min():.4g} vs step 0 "
                            f"{score(res, r, 'start'):.4g}; relative range {relative_range(res, r):.3g})" for r in sweep)
     if any(r is None for r in chosen.values()):
-        out["wgan_failing_run_flat"] = {"value": None, "reason": f"no swept learning rate failed by the criterion ({sweep_note})"}
+        out["wgan_failing_run_flat"] = {"value": None, "reason": f"no swept learning rate failed by the criterion ({sweep_note})",
+                                        "runs": {r: {**v, "role": "control"} for r, v in working_runs.items()}}
     else:
         ranges = {r: relative_range(res, r) for r in chosen.values()}
         reference = {r: relative_range(res, r) for rs in working.values() for r in rs}

@@ -38,10 +38,12 @@ from replication.data.toy import gaussian_noise
 from replication.errors import ReplicationError
 from replication.runs import Results, RunContext
 from replication.io import write_frame
+from replication.metrics.fidelity import PROTOCOLS
 from replication.nets import count_parameters
 from replication.nets.sampler import ROLES, sample_architecture, table1_specs
 from replication.recipes import images
-from replication.train.evaluation import draw_samples
+from replication.recipes.outcomes import progress
+from replication.train.evaluation import quality_probe, sample_batches
 
 METHODS = ("gan", "wgangp")
 LABELS = {"gan": "GAN", "wgangp": "WGAN-GP"}
@@ -124,17 +126,22 @@ def train(ctx: RunContext, method: str, architecture) -> dict:
     s = ctx.settings
     training, networks = run_setup(s, method, architecture)
     real, _ = images.load(s.data)
-    t, _ = images.train_pair(ctx, training, networks, s.data, real, streams=paired(ctx, architecture))
+    E, extractor = s.evaluation, ctx.extractor()
+    probe = lambda: quality_probe(extractor, None, n=E.curve_samples, batch_size=E.batch_size,  # noqa: E731
+                                  **PROTOCOLS[E.protocol])
+    t, _ = images.train_pair(ctx, training, networks, s.data, real, streams=paired(ctx, architecture),
+                             probes={"inception_score": probe})
     return {"method": method, "architecture": architecture_key(architecture), "iterations": int(t.iteration),
             "weight_decay": training.optimizers["critic"].weight_decay}
 
 
-def inception_score(ctx: RunContext, samples: torch.Tensor) -> dict:
+def inception_score(ctx: RunContext, samples) -> dict:
+    """IS of ``samples`` (a tensor or a fidelity ``Stream`` of batches) by the evaluation's protocol."""
     from replication.metrics.fidelity import evaluate_protocol
 
     E, extractor = ctx.settings.evaluation, ctx.extractor()
     (record,) = evaluate_protocol(E.protocol, samples, extractor, batch_size=E.batch_size)
-    return {"is_mean": record["value"], "is_std": record["std"], "n_samples": len(samples),
+    return {"is_mean": record["value"], "is_std": record["std"], "n_samples": record["n_samples"],
             "extractor": extractor.name, "proxy": extractor.proxy, "protocol": E.protocol}
 
 
@@ -146,8 +153,11 @@ def real_score(ctx: RunContext) -> dict:
         raise ReplicationError(f"evaluation.samples = {E.samples} but {s.data.dataset}/{E.real_split} "
                                f"has {len(real)} images")
     g = torch.Generator().manual_seed(ctx.seed_for("real"))
+    from replication.metrics.fidelity import Stream
+
     keep = torch.randperm(len(real), generator=g)[: E.samples]
-    return {"split": E.real_split, **inception_score(ctx, to_symmetric_range(real[keep]))}
+    batches = (to_symmetric_range(real[i]) for i in keep.split(E.batch_size))  # a batch at a time
+    return {"split": E.real_split, **inception_score(ctx, Stream(batches, len(keep)))}
 
 
 TASKS = {"sample": sample, "real_score": real_score, "train": train}
@@ -161,9 +171,12 @@ def EVALUATE(ctx: RunContext, networks: dict[str, nn.Module]) -> dict:
     if sum(t.numel() for t in generator.parameters()) != count_parameters(expected):
         raise ReplicationError(f"the checkpoint's generator does not match architecture "
                                f"{architecture_key(p['architecture'])} at this scale: retrain the run")
-    samples = draw_samples(generator, gaussian_noise(s.nz), E.samples, E.batch_size,
-                           paired(ctx, p["architecture"]).seed_for("evaluate/samples"), ctx.device)
-    return {"method": p["method"], "architecture": architecture_key(p["architecture"]), **inception_score(ctx, samples)}
+    from replication.metrics.fidelity import Stream
+
+    samples = sample_batches(generator, gaussian_noise(s.nz), E.samples, E.batch_size,
+                             paired(ctx, p["architecture"]).seed_for("evaluate/samples"), ctx.device)
+    return {"method": p["method"], "architecture": architecture_key(p["architecture"]),
+            **inception_score(ctx, Stream(samples, E.samples))}
 
 
 # -- thresholds, counts and claims -----------------------------------------------------------------
@@ -234,6 +247,31 @@ def published_comparison(ours: pd.DataFrame, published: pd.DataFrame) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def equivalence(ours: pd.DataFrame, published: pd.DataFrame, judging) -> pd.DataFrame:
+    """At the headline thresholds and outcomes, two one-sided tests (TOST) that our share of the
+    architectures and the published share differ by less than ``judging.equivalence_margin``:
+    normal approximation of the difference of two independent proportions, each share taken with
+    one success and one failure added (Agresti-Caffo, so that counts of 0 or all keep a variance);
+    p = the larger one-sided p-value. (statsmodels' tost_proportions_2indep does the same test;
+    scipy, already a dependency, gives the normal tail.)"""
+    from scipy.stats import norm
+
+    n_ours, n_paper = int(ours.iloc[0].sum()), int(published[list(OUTCOMES)].iloc[0].sum())
+    margin, rows = judging.equivalence_margin, []
+    for i, threshold in enumerate(published["threshold"]):
+        if float(threshold) not in judging.headline_thresholds:
+            continue
+        for outcome in judging.headline_outcomes:
+            k, kp = int(ours[outcome].iloc[i]), int(published[outcome].iloc[i])
+            a, b = (k + 1) / (n_ours + 2), (kp + 1) / (n_paper + 2)
+            se = math.sqrt(a * (1 - a) / (n_ours + 2) + b * (1 - b) / (n_paper + 2))
+            diff = k / n_ours - kp / n_paper
+            p = float(max(norm.sf((diff + margin) / se), norm.sf((margin - diff) / se)))
+            rows.append({"threshold": float(threshold), "outcome": outcome, "ours": k, "of": n_ours,
+                         "published": kp, "of_published": n_paper, "difference": diff, "p_tost": p})
+    return pd.DataFrame(rows)
+
+
 def study(res: Results) -> dict:
     """Everything the claims and the notebook read (``study_from`` on this scale's result files)."""
     return study_from(scores(res), res.result(res.run(task="real_score")), res.settings)
@@ -258,7 +296,8 @@ def study_from(table: pd.DataFrame, real: dict, settings) -> dict:
     cleared = [i for i, t in enumerate(thresholds) if baseline["gan"] > t]
     return {"scores": sampled, "baseline": baseline, "proxy": proxy, "real": real, "thresholds": thresholds,
             "test_row": cleared[-1] if cleared else None, "counts": counts, "published": published,
-            "comparison": published_comparison(counts[list(OUTCOMES)], published)}
+            "comparison": published_comparison(counts[list(OUTCOMES)], published),
+            "equivalence": equivalence(counts[list(OUTCOMES)], published, settings.judging)}
 
 
 def summarize(res: Results) -> dict:
@@ -269,26 +308,32 @@ def summarize(res: Results) -> dict:
                 f"{len(st['scores'])} sampled architectures x 2 methods, {s.training['iterations']} generator iterations"
                 + (f"; thresholds rescaled to the proxy by the settings' rule (real held-out images score "
                    f"{st['real']['is_mean']:.3f})" if st["proxy"] else ""))
-    return judge(st, s.judging, protocol, files)
+    controls = {run: progress(res, run, "is", role="control", lower_is_better=False)
+                for run in res.runs(task="train", architecture=BASELINE)}
+    return judge(st, s.judging, protocol, files, controls)
 
 
-def judge(st: dict, judging, protocol: str, files: str) -> dict:
+def judge(st: dict, judging, protocol: str, files: str, controls: dict | None = None) -> dict:
     """The claims from a study (``study_from``): our counts against the published ones, and the
     sign test with the only-GAN bound at the highest threshold the GAN's baseline DCGAN clears
-    (the positive control: not evaluated if it clears none)."""
+    (the positive control: not evaluated if it clears none). ``controls``: the baseline runs'
+    training progress (``recipes.outcomes.progress``), which the claims layer requires to have
+    trained: the architectures that fail under a method are read beside its trained baseline."""
     counts, baseline, n = st["counts"], st["baseline"], len(st["scores"])
+    controls = controls or {}
     per_threshold = "; ".join(f"{r.published_threshold:g} (>{r.threshold:.3g}): {r.only_gan}/{r.only_wgangp}/{r.both}/"
                               f"{r.neither}" for r in counts.itertuples())
     out: dict = {}
 
-    comparison = st["comparison"]
-    worst = comparison.loc[comparison["p_bonferroni"].idxmin()]
+    tost = st["equivalence"]
+    worst = tost.loc[tost["p_tost"].idxmax()]
     out["counts_match_published"] = {
-        "value": float(comparison["p_bonferroni"].min()), "file": files,
-        "note": (f"smallest Bonferroni-adjusted Fisher p over {len(comparison)} cells: {worst['outcome']} at "
-                 f"{worst['threshold']:g}, ours {int(worst['ours'])} of {int(worst['of'])} vs published "
-                 f"{int(worst['published'])} of {int(worst['of_published'])}; counts only GAN / only WGAN-GP / both / "
-                 f"neither per threshold: {per_threshold}; {protocol}")}
+        "value": float(tost["p_tost"].max()), "file": files, "runs": controls,
+        "note": (f"largest TOST p over {len(tost)} headline cells (margin {judging.equivalence_margin:g} of the "
+                 f"shares): {worst['outcome']} at {worst['threshold']:g}, ours {int(worst['ours'])} of "
+                 f"{int(worst['of'])} vs published {int(worst['published'])} of {int(worst['of_published'])} "
+                 f"(difference {worst['difference']:+.3f}); counts only GAN / only WGAN-GP / both / neither per "
+                 f"threshold: {per_threshold}; {protocol}")}
 
     # The positive control: the comparison is made at the highest threshold that the GAN's baseline
     # DCGAN clears under the same budget (above it, the GAN's failures may be under-training)
@@ -305,7 +350,7 @@ def judge(st: dict, judging, protocol: str, files: str) -> dict:
     worst_gan = counts.loc[counts["only_gan"].idxmax()]
     only_gan_rare = bool((counts["only_gan"] <= judging.only_gan_max_fraction * n).all())
     out["wgangp_more_often"] = {
-        "value": bool(p <= judging.alpha and only_gan_rare), "p": p, "file": files,
+        "value": bool(p <= judging.alpha and only_gan_rare), "p": p, "file": files, "runs": controls,
         "note": (f"sign test at threshold {row['published_threshold']:g} (> {row['threshold']:.3g}), the highest the "
                  f"GAN's baseline DCGAN clears: only WGAN-GP "
                  f"{c['only_wgangp']}, only GAN {c['only_gan']} (both {c['both']}, neither {c['neither']}: ties), "

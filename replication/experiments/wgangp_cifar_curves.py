@@ -113,7 +113,7 @@ def summarize(res: Results) -> dict:
         gp, clip = result["gp_rmsprop", seed], result["clip", seed]
         T, at = gp["iterations"], level(("gp_rmsprop", seed))
         t_gp, t_clip = (first_reaching(curve[m, seed], at, every) for m in ("gp_rmsprop", "clip"))
-        values.append((t_clip - t_gp) / T)
+        values.append((t_clip - t_gp) / T if T else float("nan"))
         notes.append(f"seed {seed}: level {at:.3f}, GP-RMSProp at {t_gp}, clipping at {t_clip}"
                      + (" (never: counted one interval past the end)" if t_clip > clip["iterations"] else "")
                      + f" of {T}")

@@ -34,7 +34,7 @@ from replication.runs import Results, RunContext, stable_seed
 from replication.metrics.fidelity import PROTOCOLS
 from replication.recipes import images
 from replication.recipes.outcomes import progress
-from replication.train.evaluation import draw_samples, generate_from, quality_probe
+from replication.train.evaluation import generate_from, quality_probe, sample_batches
 
 MODELS = ("unconditional", "conditional")  # Table 3's two columns: unsupervised, supervised
 
@@ -110,7 +110,7 @@ TASKS = {"train": train}
 def EVALUATE(ctx: RunContext, networks: dict[str, nn.Module]) -> dict:
     """Table 3's number from the final generator alone: IS (mean ± std over the protocol's 10
     unshuffled splits) of ``evaluation.samples`` samples, with FID and KID of the same samples."""
-    from replication.metrics.fidelity import evaluate_protocol
+    from replication.metrics.fidelity import Stream, evaluate_protocol
 
     s, E, p = ctx.settings, ctx.settings.evaluation, ctx.params
     specs = s.models[p["model"]].networks
@@ -120,12 +120,12 @@ def EVALUATE(ctx: RunContext, networks: dict[str, nn.Module]) -> dict:
                                f"the {p['model']} model {classes_of(specs)}: it belongs to another model")
     extractor = ctx.extractor()
     reference = reference_of(ctx, extractor, keep_features=True)
-    samples = draw_samples(generator, noise_sampler(specs), E.samples, E.batch_size, ctx.seed_for("evaluate/samples"),
-                           ctx.device)
+    samples = Stream(sample_batches(generator, noise_sampler(specs), E.samples, E.batch_size,
+                                    ctx.seed_for("evaluate/samples"), ctx.device), E.samples)
     records = evaluate_protocol(E.protocol, samples, extractor, reference, metrics=("is", "fid", "kid"),
                                 kid_subsets=E.kid.subsets, kid_subset_size=E.kid.subset_size, batch_size=E.batch_size)
     by = {r["metric"]: r for r in records}
-    return {"model": p["model"], "seed": p["seed"], "n_samples": len(samples),
+    return {"model": p["model"], "seed": p["seed"], "n_samples": samples.n,
             "is_mean": by["IS"]["value"], "is_std": by["IS"]["std"], "splits": by["IS"]["splits"],
             "fid": by["FID"]["value"], "kid_mean": by["KID"]["value"], "kid_std": by["KID"]["std"],
             "reference": reference["name"], "records": records}

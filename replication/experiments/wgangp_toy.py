@@ -176,8 +176,8 @@ def deep_setup(settings, method: str, clip_value: float | None = None) -> tuple[
             raise ValueError("a deep clipping run needs its clip_value (runs: deep_c{clip_value})")
         training = parse(TrainingSpec, merge(plain(training), {"lipschitz": {"clip_value": float(clip_value)}},
                                              "deep"), "deep.training")
-        if D.init_within_clip:
-            networks = {**networks, "critic": {**networks["critic"], "init_bound": float(clip_value)}}
+    if D.init_within_clip and training.lipschitz.method == "clip":  # whatever the method's name
+        networks = {**networks, "critic": {**networks["critic"], "init_bound": float(training.lipschitz.clip_value)}}
     return training, networks
 
 

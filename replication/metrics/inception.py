@@ -25,6 +25,9 @@ from pathlib import Path
 from replication.data.weights import inception_weights_path, verify_weights
 
 INCEPTION_EXTRACTOR = "inception-v3-compat"  # torch-fidelity registry name
+# Inception's architecture with random weights and no file: registered with torch-fidelity only by
+# the paper-shape check (replication.papercheck.standin), whose results the scorecard never scores
+STANDIN_EXTRACTOR = "inception-v3-compat-random-standin"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ class Extractor:
     weights_path: Path
     weights_sha256: str
     proxy: bool
+
+    @property
+    def standin(self) -> bool:
+        return self.name == STANDIN_EXTRACTOR
 
 
 def inception_extractor(root: str | os.PathLike | None = None) -> Extractor:

@@ -60,17 +60,44 @@ def seeds_by_method(res, table: pd.DataFrame, methods: dict[str, str], where: di
     return sample_sheets(cells, title=title)
 
 
+def outcome_figures(res, table: pd.DataFrame, methods: dict[str, str], where: dict, artifact: str, reports,
+                    scale: str) -> tuple:
+    """An outcome figure's three outputs, written where the artifact's files go: the sample sheets
+    (seeds x methods), the runs' outcome rows (csv) and their measures over training (the
+    ``curves`` part). Returns (sheets, rows, curves)."""
+    from replication.report import figure_path
+
+    label = ", ".join(f"{k} {v}" for k, v in where.items())
+    sheets = seeds_by_method(res, table, methods, where, f"{artifact} ({label}; scale {scale})")
+    for suffix in (".png", ".pdf"):
+        sheets.savefig(figure_path(reports, scale, artifact, suffix), dpi=130)
+    rows = table
+    for column, value in where.items():
+        rows = rows[rows[column] == value]
+    rows.to_csv(figure_path(reports, scale, artifact, ".csv"), index=False)
+    evaluations = pd.concat([res.frame(run, "evaluation.csv").assign(run=run) for run in res.runs(**where)])
+    features = "proxy" if res.features == "proxy" else "Inception"
+    curves = measure_curves(evaluations, f"Measures during training ({features} features, scale {scale})")
+    curves.savefig(figure_path(reports, scale, artifact, part="curves"), dpi=130)
+    return sheets, rows, curves
+
+
 def measure_curves(frame: pd.DataFrame, title: str):
-    """FID (and, where measured, intra-class FID and effective classes) at every evaluation, one
-    line per run (``frame``: evaluation rows with a ``run`` column)."""
+    """FID (and, where measured, intra-class FID, effective classes, recall and the duplicate
+    rate) at every evaluation, one line per run (``frame``: evaluation rows with a ``run`` column)."""
     import matplotlib.pyplot as plt
 
-    columns = [c for c in ("fid", "intra_fid", "effective_classes") if c in frame]
-    fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.2), squeeze=False)
-    for ax, column in zip(axes[0], columns):
+    columns = [c for c in ("fid", "intra_fid", "effective_classes", "recall", "duplicates") if c in frame]
+    ncols = min(3, len(columns))
+    nrows = -(-len(columns) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    for ax in axes.flat[len(columns):]:
+        ax.axis("off")
+    for ax, column in zip(axes.flat, columns):
         for run, rows in frame.groupby("run"):
             ax.plot(rows["step"], rows[column], marker="o", ms=3, label=run)
-        ax.set(xlabel="generator iterations", ylabel=column, yscale="log" if column != "effective_classes" else "linear")
+        ax.set(xlabel="generator iterations", ylabel=column,
+               yscale="log" if column in ("fid", "intra_fid") else "linear")
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

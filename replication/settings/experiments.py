@@ -167,7 +167,8 @@ class WgangpToy:
 
 # -- the metric stack ---------------------------------------------------------------------------
 
-ProxyTraining = block("ProxyTraining", n_train=int, n_test=int, epochs=int, batch_size=int, lr=float)
+ProxyTraining = block("ProxyTraining", n_train=int, n_test=int, epochs=int, batch_size=int, lr=float,
+                      shuffled_labels=bool)  # shuffled: a negative control's broken data
 InceptionAnchors = block("InceptionAnchors", n_train=int, n_test=int, is_splits=int, batch_size=int)
 
 
@@ -327,10 +328,11 @@ class WgangpLsunArchitectures:
 ArchitectureSampler = block("ArchitectureSampler", seed=int, architectures=int, space=dict[str, list],
                             baseline=dict[str, dict])  # factors (replication.nets.sampler)
 ScoreEvaluation = block("ScoreEvaluation", protocol=(str, choice(IS_PROTOCOLS)), samples=int, batch_size=int,
-                        real_split=str)
+                        real_split=str, curve_samples=int)
 PublishedTable = block("PublishedTable", columns=tuple[str, ...], rows=tuple[list, ...])  # threshold, then counts
 Rescale = block("Rescale", baseline_score=float, baseline_fraction_of_real=float)
-Judging = block("Judging", alpha=float, only_gan_max_fraction=float)
+Judging = block("Judging", alpha=float, only_gan_max_fraction=float, equivalence_margin=float,
+                headline_thresholds=tuple[float, ...], headline_outcomes=tuple[str, ...])
 
 
 @dataclass(frozen=True, kw_only=True)

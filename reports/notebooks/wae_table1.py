@@ -33,13 +33,13 @@ rows = []
 for model in [*settings.models, "true_data"]:
     mine = ours[ours.model == model]
     rows.append({"algorithm": names[model], "FID (published, CelebA, Inception)": PUBLISHED["fid"][model],
-                 f"FID (ours, {E.features})": mine.fid.mean(),
+                 f"FID (ours, {res.features})": mine.fid.mean(),
                  "sharpness (published)": PUBLISHED["sharpness"][model], "sharpness (ours)": mine.sharpness.mean(),
                  "seeds": int(mine.seed.notna().sum()) or None})
 table = pd.DataFrame(rows)
 table.to_csv(figure_path(reports, scale, "wae/table1", ".csv"), index=False)
 protocol = (f"Scale {scale}, setup {setup} on {getattr(settings, setup).data.name}; FID of {E.fid_samples} samples "
-            f"({E.features} features) against the training split; sharpness over {E.sharpness_samples} images "
+            f"({res.features} features) against the training split; sharpness over {E.sharpness_samples} images "
             f"on {E.sharpness_pixel_range} pixels; model rows averaged over {len(settings.seeds)} seed(s).")
 figure_path(reports, scale, "wae/table1", ".md").write_text(table.to_markdown(index=False, floatfmt=".4g")
                                                             + "\n\n" + protocol + "\n")

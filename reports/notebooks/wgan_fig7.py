@@ -23,27 +23,13 @@ import pandas as pd
 
 from replication.runs import Results
 from replication.recipes.outcomes import outcomes
-from replication.recipes.plots import measure_curves, seeds_by_method
-from replication.report import figure_path
+from replication.recipes.plots import outcome_figures
 
 res = Results("wgan_stability", scale, results, extra_deltas)
-generator, artifact = "mlp", "wgan/fig7"
 table = outcomes(res, "generator", res.features)
-fig = seeds_by_method(res, table, {"wgan": "WGAN", "gan": "Standard GAN"}, {"generator": generator},
-                      f"{artifact} ({generator} generator, DCGAN critic; scale {scale})")
-for suffix in (".png", ".pdf"):
-    fig.savefig(figure_path(reports, scale, artifact, suffix), dpi=130)
-
-# %%
-rows = table[table["generator"] == generator]
-rows.to_csv(figure_path(reports, scale, artifact, ".csv"), index=False)
+sheets, rows, curves = outcome_figures(res, table, {"wgan": "WGAN", "gan": "Standard GAN"}, {"generator": "mlp"},
+                                       "wgan/fig7", reports, scale)
 rows
-
-# %%
-evaluations = pd.concat([res.frame(run, "evaluation.csv").assign(run=run) for run in res.runs(generator=generator)])
-features = "proxy" if res.features == "proxy" else "Inception"
-fig = measure_curves(evaluations, f"Measures during training ({features} features, scale {scale})")
-fig.savefig(figure_path(reports, scale, artifact, part="curves"), dpi=130)
 
 # %%
 pd.DataFrame(res.measured()).T

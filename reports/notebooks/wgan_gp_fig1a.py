@@ -43,7 +43,7 @@ def method_label(method):
     return text if method == "gp" else f"code's $\\lambda$ = {lip.gp_lambda:g} (extra)"
 
 
-methods = [(m, method_label(m)) for m in S["methods"]]  # rows: clip, gp (the paper), gp_code (extra)
+methods = [(m, method_label(m)) for m in S.methods]  # rows: clip, gp (the paper), gp_code (extra)
 
 
 def load(run):

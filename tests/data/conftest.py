@@ -1,60 +1,25 @@
-"""Fixtures that write tiny data sets in each source's real on-disk format.
+"""Fixtures that write tiny data sets in each source's real on-disk format (the writers live in
+``replication.papercheck.fixtures``, shared with the paper-shape check).
 
-Published checksums cannot match fixture bytes, so ``use_fixture`` registers a copy of the
-data set's spec whose MD5s are those of the fixture files (and with no download sources):
-everything else (verification, packing, splits, loading) is the real code path."""
+``use_fixture`` registers a copy of the data set's spec whose MD5s are those of the fixture files
+(and with no download sources): everything else (verification, packing, splits, loading) is the
+real code path."""
 
 from __future__ import annotations
 
-import dataclasses
-import gzip
-import hashlib
-import pickle
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from replication.data import DATASETS
-
-MNIST_TRAIN, MNIST_TEST = 60_000, 10_000
-
-
-def md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def stamp(index: np.ndarray) -> np.ndarray:
-    """Identify image k by its first three pixels (little-endian k); the rest is zero."""
-    images = np.zeros((len(index), 28, 28), np.uint8)
-    for byte in range(3):
-        images[:, 0, byte] = (index >> (8 * byte)) & 255
-    return images
-
-
-def read_stamp(images) -> np.ndarray:
-    pixels = np.asarray(images[:, 0, 0, :3], dtype=np.int64)
-    return pixels[:, 0] + (pixels[:, 1] << 8) + (pixels[:, 2] << 16)
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """IDX: magic 0x0000 08 <ndim>, big-endian int32 dims, then uint8 data; gzipped."""
-    header = struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    with gzip.open(path, "wb", compresslevel=1) as handle:
-        handle.write(header + array.tobytes())
+from replication.papercheck.fixtures import fixture_spec, write_mnist
 
 
 @pytest.fixture
 def use_fixture(monkeypatch):
     """use_fixture(name, raw, **spec_changes): point the spec's MD5s at the fixture files."""
     def apply(name: str, raw: Path, **changes):
-        spec = DATASETS[name]
-        raw_items = tuple(dataclasses.replace(item, md5=md5(raw / item.path) if item.md5 else None, urls=())
-                          for item in spec.raw)
-        changes = {"raw": raw_items, "archives": (), "copy_local": None, **changes}
-        monkeypatch.setitem(DATASETS, name, dataclasses.replace(spec, **changes))
+        monkeypatch.setitem(DATASETS, name, fixture_spec(name, raw, **changes))
         return DATASETS[name]
     return apply
 
@@ -62,10 +27,7 @@ def use_fixture(monkeypatch):
 @pytest.fixture(scope="session")
 def mnist_raw(tmp_path_factory) -> Path:
     raw = tmp_path_factory.mktemp("mnist-raw")
-    write_idx(raw / "train-images-idx3-ubyte.gz", stamp(np.arange(MNIST_TRAIN)))
-    write_idx(raw / "train-labels-idx1-ubyte.gz", (np.arange(MNIST_TRAIN) % 10).astype(np.uint8))
-    write_idx(raw / "t10k-images-idx3-ubyte.gz", stamp(np.arange(MNIST_TRAIN, MNIST_TRAIN + MNIST_TEST)))
-    write_idx(raw / "t10k-labels-idx1-ubyte.gz", (np.arange(MNIST_TEST) % 10).astype(np.uint8))
+    write_mnist(raw)
     return raw
 
 
@@ -78,72 +40,3 @@ def mnist_root(tmp_path, mnist_raw, use_fixture):
         (raw / path.name).write_bytes(path.read_bytes())
     use_fixture("mnist", raw)
     return tmp_path
-
-
-def write_cifar(raw: Path, per_batch: int = 3) -> None:
-    folder = raw / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    for b, name in enumerate(names):
-        # channel-major rows: channel c of every image is filled with 10*b + c
-        data = np.repeat(np.array([10 * b, 10 * b + 1, 10 * b + 2], np.uint8), 1024)[None].repeat(per_batch, 0)
-        entry = {"batch_label": name, "labels": [b] * per_batch, "data": data,
-                 "filenames": [f"{name}_{i}.png" for i in range(per_batch)]}
-        (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [str(i) for i in range(10)]}, protocol=2))
-
-
-def write_celeba(raw: Path, n: int = 30, parts=(20, 5, 5)) -> None:
-    """Aligned 178×218 JPEGs: red outside the WAE crop box, grey level 8*i inside it."""
-    folder = raw / "img_align_celeba"
-    folder.mkdir(parents=True)
-    rows = []
-    for i in range(n):
-        image = Image.new("RGB", (178, 218), (255, 0, 0))
-        image.paste((8 * i, 8 * i, 8 * i), (19, 39, 159, 179))
-        image.save(folder / f"{i + 1:06d}.jpg", quality=95)
-        rows.append(f"{i + 1:06d}.jpg {0 if i < parts[0] else 1 if i < parts[0] + parts[1] else 2}")
-    (raw / "list_eval_partition.txt").write_text("\n".join(rows) + "\n")
-
-
-def write_imagenet32(raw: Path, per_batch: int = 2, valid: int = 3) -> None:
-    def batch(path: Path, n: int, first: int):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = (np.arange(first, first + n, dtype=np.uint8)[:, None]).repeat(3072, 1)
-        path.write_bytes(pickle.dumps({"data": data, "labels": list(range(1, n + 1)), "mean": np.zeros(3072)}))
-    for i in range(1, 11):
-        batch(raw / "Imagenet32_train" / f"train_data_batch_{i}", per_batch, (i - 1) * per_batch)
-    batch(raw / "Imagenet32_val" / "val_data", valid, 200)
-
-
-def write_billion_word(raw: Path, per_file: int = 2) -> Path:
-    folder = raw / "1-billion-word-language-modeling-benchmark-r13output" / "training-monolingual.tokenized.shuffled"
-    folder.mkdir(parents=True)
-    for i in range(1, 100):
-        lines = [f"file {i} line {k} : a long enough sentence to be cut at thirty-two characters ." for k in range(per_file)]
-        if i == 1:
-            lines[0] = "Café ."  # UTF-8 é = two bytes = two characters, as in Python 2
-        (folder / f"news.en-{i:05d}-of-00100").write_bytes(("\n".join(lines) + "\n").encode())
-    (folder / "news.en-00100-of-00100").write_text("not read: the code stops at file 99\n")
-    return folder
-
-
-FORTUNES_TEXT = """A short one.
-%
-Two lines
-\tjoined   by  whitespace.
-\t\t-- Someone Famous
-%
-Non-ASCII caf\u00e9 and a\ttab.
-%
-%
-Last entry without trailing separator
-"""
-
-
-def write_fortunes(raw: Path) -> None:
-    folder = raw / "fortunes"
-    folder.mkdir(parents=True)
-    (folder / "wisdom").write_text(FORTUNES_TEXT)
-    (folder / "wisdom.dat").write_bytes(b"\x00\x01binary index")
-    (folder / "art").write_text("  /\\_/\\\n ( o.o )\n%\n")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import write_billion_word
+from replication.papercheck.fixtures import write_billion_word
 from replication.data import DATASETS, data_root, describe, fetch, load_images, load_text
 from replication.data.registry import RawItem
 from replication.errors import ReplicationError

@@ -1,4 +1,3 @@
-import io
 import json
 
 import numpy as np
@@ -7,7 +6,8 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-from conftest import MNIST_TEST, MNIST_TRAIN, read_stamp, write_celeba, write_cifar, write_imagenet32
+from replication.papercheck.fixtures import (MNIST_TEST, MNIST_TRAIN, read_stamp, write_celeba, write_cifar,
+                                             write_imagenet32, write_lsun)
 from replication.data import fetch, load_images, to_symmetric_range, to_unit_range
 from replication.data.orders import python2_order
 from replication.data.registry import celeba_splits
@@ -122,22 +122,9 @@ def test_imagenet32_with_limit(tmp_path, use_fixture):
 
 
 def test_lsun_lmdb(tmp_path, use_fixture):
-    lmdb = pytest.importorskip("lmdb", reason="lmdb not installed (optional: pip install lmdb)")
-    folder = tmp_path / "lsun-bedroom" / "raw" / "bedroom_train_lmdb"
-    folder.mkdir(parents=True)
-    sizes = [(96, 80), (80, 120), (64, 64), (200, 100)]
-    originals = []
-    env = lmdb.open(str(folder), map_size=1 << 24)
-    with env.begin(write=True) as txn:
-        for i, size in enumerate(sizes):
-            buffer = io.BytesIO()
-            image = Image.new("RGB", size, (255, 0, 0))
-            image.paste((0, 0, 255), (size[0] // 2 - 10, size[1] // 2 - 10, size[0] // 2 + 10, size[1] // 2 + 10))
-            image.save(buffer, format="WEBP", lossless=True)  # LSUN's lmdb values are WebP
-            txn.put(f"{i:04d}".encode(), buffer.getvalue())
-            originals.append(image)
-    env.close()
-    use_fixture("lsun-bedroom", folder.parent)
+    raw = tmp_path / "lsun-bedroom" / "raw"
+    originals = write_lsun(raw, n=4)  # LSUN's lmdb values are WebP; lmdb is a test dependency
+    use_fixture("lsun-bedroom", raw)
     fetch("lsun-bedroom", root=tmp_path, workers=2)
     train = load_images("lsun-bedroom", "train", root=tmp_path)
     assert train.images.shape == (4, 3, 64, 64)

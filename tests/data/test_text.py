@@ -2,7 +2,7 @@ import json
 
 import torch
 
-from conftest import write_billion_word, write_fortunes
+from replication.papercheck.fixtures import write_billion_word, write_fortunes
 from replication.data import build_charmap, char_lines, encode_lines, fetch, load_text
 from replication.data.text import is_held_out, parse_fortunes
 

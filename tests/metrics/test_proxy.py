@@ -10,10 +10,22 @@ from torch_fidelity.utils import create_feature_extractor
 
 from replication.errors import ReplicationError
 from replication.io import sha256_file
-from replication.metrics.fidelity import (_Images, evaluate_protocol, evaluate_samples, extract_features,
-                                         reference_statistics)
+from replication.metrics.fidelity import evaluate_protocol, evaluate_samples, extract_features, reference_statistics
 from replication.metrics.proxy import class_coverage, coverage_from_logits, proxy_extractor, save_proxy, train_proxy
 from replication.metrics.proxy_net import FEATURE_DIM, PROXY_EXTRACTOR, load_proxy
+
+
+class _Images(torch.utils.data.Dataset):
+    """torch-fidelity's input contract (uint8 3×H×W items), for its own calculate_metrics."""
+
+    def __init__(self, images: torch.Tensor):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.images[i]
 
 
 @pytest.fixture(scope="module")
