@@ -166,3 +166,20 @@ def test_notebooks_read_settings_that_exist():
                     if not isinstance(base, (dict, list, tuple)):
                         found.append(f"{path.name}:{node.lineno} subscripts a {type(base).__name__}")
     assert not found, f"notebooks read settings that are not there: {found}"
+
+
+def test_sample_sheets_leave_a_cell_without_a_run_blank(tmp_path):
+    """A sub-grid (extra deltas selecting runs, as the paper-shape check does) has cells without a
+    run: the sheet is blank and says so instead of the notebook stopping."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from replication.recipes.plots import sample_sheets
+
+    png = tmp_path / "grid.png"
+    plt.imsave(png, [[0.0, 1.0], [1.0, 0.0]], cmap="gray")
+    fig = sample_sheets([[(png, "works, FID 12"), None]], rows=["dcgan"], columns=["WGAN-GP", "DCGAN"])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["works, FID 12", "not run"] and len(fig.axes[1].images) == 0 and len(fig.axes[0].images) == 1

@@ -21,16 +21,19 @@ def final_grid(res, run: str) -> Path:
 
 def sample_sheets(cells: list[list[tuple[Path, str]]], *, rows: list[str] = (), columns: list[str] = (),
                   title: str = "", size: tuple[float, float] = (4.5, 4.8), fontsize: int = 9):
-    """A grid of sample sheets: ``cells[i][j] = (image path, title)``, optional row and column labels."""
+    """A grid of sample sheets: ``cells[i][j] = (image path, title)``, or None for a cell without a
+    run (a sub-grid selected by extra deltas: left blank); optional row and column labels."""
     import matplotlib.pyplot as plt
     from matplotlib.image import imread
 
     fig, axes = plt.subplots(len(cells), len(cells[0]), figsize=(size[0] * len(cells[0]), size[1] * len(cells)),
                              squeeze=False)
     for i, line in enumerate(cells):
-        for j, (path, text) in enumerate(line):
+        for j, cell in enumerate(line):
             ax = axes[i, j]
-            ax.imshow(imread(path), cmap="gray")
+            path, text = cell or (None, "not run")
+            if path is not None:
+                ax.imshow(imread(path), cmap="gray")
             ax.set_xticks([]), ax.set_yticks([])
             ax.set_title(text, fontsize=fontsize)
             if i == 0 and columns:
