@@ -14,6 +14,7 @@ wrong types, scales or experiments are one-line errors, raised while the DAG is 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
@@ -24,7 +25,7 @@ import jsonschema
 import yaml
 
 from replication.errors import ReplicationError
-from replication.settings import merge, parse, setting_at, variant_paths
+from replication.settings import merge, parse, plain, setting_at, variant_paths
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO / "workflow" / "config"
@@ -185,6 +186,14 @@ def _parse_deltas(name: str, text: str) -> dict:
         if not isinstance(kept, list) or not all(isinstance(r, str) for r in kept):
             raise ReplicationError(f"{name}: {exp_id}.{SELECT} must be a list of run ids, got {kept!r}")
     return doc
+
+
+def settings_digest(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None) -> str:
+    """16 hex digits of sha256 over the experiment's resolved settings at this scale: Snakemake's
+    params rerun trigger of its runs, and the stamp a run's saved state must carry to be resumed
+    (``replication.runs``), so a changed setting reruns a job from scratch, never from old state."""
+    text = json.dumps(plain(resolve(exp_id, scale, extra_deltas)), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def resolve(exp_id: str, scale: str, extra_deltas: str | os.PathLike | None = None, config_dir: Path = CONFIG_DIR):

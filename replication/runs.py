@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +178,25 @@ def _context(exp_id: str, run: str, scale: str, device: str, threads: int, resul
                               Path(results_root), threads), task
 
 
+STAMP = "settings.stamp"
+
+
+def claim_state(state_dir: Path, stamp: str) -> None:
+    """Let a run resume only the state saved under its own settings. State stamped with other
+    settings (a changed setting reruns the job, and would otherwise resume, or even skip as
+    finished, training done under the old ones) is moved aside to ``<run>.stale/`` (replacing an
+    older one) and the run starts over; unstamped state (written before stamps) is resumed."""
+    stamp_file = state_dir / STAMP
+    if stamp_file.exists() and stamp_file.read_text().strip() != stamp:
+        stale = state_dir.with_name(state_dir.name + ".stale")
+        shutil.rmtree(stale, ignore_errors=True)
+        state_dir.rename(stale)
+        print(f"{state_dir}: its saved state was written under other settings; starting over "
+              f"(the old state is in {stale})", file=sys.stderr)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    stamp_file.write_text(stamp + "\n")
+
+
 def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads: int = 1,
                 results_root: Path = Path("results"), extra_deltas=None) -> Path:
     module, ctx, task = _context(exp_id, run, scale, device, threads, results_root, extra_deltas)
@@ -184,7 +205,7 @@ def execute_run(exp_id: str, run: str, scale: str, device: str = "auto", threads
                                f"(tasks: {', '.join(module.TASKS)})")
     out_dir = ctx.out_dir
     (out_dir / "final").mkdir(parents=True, exist_ok=True)  # declared output: final networks (none for analyses)
-    ctx.state_dir.mkdir(parents=True, exist_ok=True)
+    claim_state(ctx.state_dir, f"{cfg.settings_digest(exp_id, scale, extra_deltas)} {json.dumps(ctx.params, sort_keys=True)}")
     seed_everything(ctx.seed_for("global"))
     params = {"task": task, **ctx.params}
     commit = project_commit()

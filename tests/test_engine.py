@@ -393,3 +393,29 @@ def test_training_time_in_evaluation_rows_excludes_evaluation_and_resumes(tmp_pa
     assert a["train_seconds_cpu"].iat[-1] <= cpu - 4 * probe_seconds
     assert b["train_seconds_cpu"].iat[2] > b["train_seconds_cpu"].iat[1]  # the resumed run continued its totals
     assert "train_seconds_wall" not in pd.read_csv(untimed)  # off by default
+
+
+def test_a_changed_setting_starts_the_run_over_instead_of_resuming(tmp_path):
+    """A changed setting reruns a job (Snakemake's params trigger); the run must then train under
+    the new settings from scratch, not resume (or find finished) the state saved under the old."""
+    from replication.runs import execute_run
+
+    def run(results, lr):
+        deltas = tmp_path / f"lr{lr}.yaml"
+        deltas.write_text(f"wgangp_toy: {{deep: {{methods: {{gp: {{training: {{optimizers: "
+                          f"{{generator: {{lr: {lr}}}}}}}}}}}}}}}\n")
+        execute_run("wgangp_toy", "deep_gp", "smoke", "cpu", 1, results, deltas)
+        return load_torch(results / "smoke/wgangp_toy/deep_gp/final/generator.pt")["state_dict"]
+
+    state = tmp_path / "a/.state/smoke/wgangp_toy/deep_gp"
+    old = run(tmp_path / "a", 1e-4)
+    checkpoints = sorted(state.rglob("checkpoint.pt"))
+    saved = [p.stat().st_mtime_ns for p in checkpoints]
+    assert checkpoints and run(tmp_path / "a", 1e-4).keys() == old.keys()  # same settings: resumed, finished
+    assert [p.stat().st_mtime_ns for p in checkpoints] == saved
+    new = run(tmp_path / "a", 1e-2)
+    fresh = run(tmp_path / "b", 1e-2)
+    for key in fresh:
+        assert torch.equal(new[key], fresh[key]), key
+    assert any(not torch.equal(new[key], old[key]) for key in old)
+    assert (state.parent / "deep_gp.stale").is_dir()

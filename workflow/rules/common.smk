@@ -116,14 +116,9 @@ def run_inputs(wildcards):
 
 
 def settings_digest(wildcards):
-    """Hash of the experiment's resolved settings at this scale: a changed setting or scale
-    delta reruns the experiment's runs (Snakemake's params rerun trigger)."""
-    import hashlib, json
-
-    from replication.settings import plain
-
-    settings = plain(cfg.resolve(wildcards.experiment, wildcards.scale, EXTRA))
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    """A changed setting or scale delta reruns the experiment's runs (Snakemake's params rerun
+    trigger); the run then starts over instead of resuming its saved state (replication.runs)."""
+    return cfg.settings_digest(wildcards.experiment, wildcards.scale, EXTRA)
 
 
 @functools.cache
