@@ -13,7 +13,7 @@ from torch import nn
 
 from replication import config as cfg
 from replication.errors import ReplicationError
-from replication.runs import execute_run
+from replication.runs import STAMP, execute_run
 from replication.experiments.wgangp_lsun_architectures import judge, run_setup
 from replication.recipes.outcomes import score_table
 from replication.nets import build, count_parameters
@@ -138,10 +138,19 @@ def test_a_killed_run_resumes_bit_identically(fashion_root, prepared, tmp_path):
 
 
 def test_a_checkpoint_of_another_width_is_one_line(fashion_root, prepared, tmp_path):
+    """A changed width is a changed setting: the run starts over (its old state set aside). A
+    state without a settings stamp (written before stamps) is resumed, and a checkpoint of other
+    networks is then refused in one line."""
     results = tmp_path / "results"
     _proxy(results, prepared)
-    _train(results, tmp_path / "a.yaml", {"training": {"iterations": 1, "checkpoint_every": 1}})
+    state = results / ".state/smoke/wgangp_lsun_architectures/wgangp_nobn_s0"
+    narrow = {"training": {"iterations": 1, "checkpoint_every": 1}}
     wider = {"training": {"iterations": 2}, "architectures": {"nobn": {"generator": {"width": 8}}}}
+    _train(results, tmp_path / "a.yaml", narrow)
+    _train(results, tmp_path / "b.yaml", wider)
+    assert (state.parent / f"{state.name}.stale").is_dir()
+    _train(results, tmp_path / "a.yaml", narrow)  # the stamped wider state is set aside in turn
+    (state / STAMP).unlink()
     with pytest.raises(ReplicationError, match="does not fit this run's networks") as err:
         _train(results, tmp_path / "b.yaml", wider)
     assert "\n" not in str(err.value)
